@@ -1,0 +1,49 @@
+# berth — build, test, demo and bench. Every target installs what it needs on Debian.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X berth/internal/version.Version=$(VERSION)
+# The runtime re-executes itself as every container's init: static, lean, with seccomp.
+RUNTIME_TAGS := seccomp netgo osusergo
+DEB_PKGS := busybox-static libseccomp-dev gcc make iproute2
+BENCH_PKGS := runc hyperfine util-linux
+
+.PHONY: all build deps bench-deps test unit e2e demo bench clean fmt vet
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26 to /usr/local/go"; exit 1; }
+
+bench-deps: deps
+	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
+build: deps
+	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(RUNTIME_TAGS)" -ldflags '$(LDFLAGS) -extldflags "-static"' -o bin/berth-runtime ./cmd/berth-runtime
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-shim ./cmd/berth-shim
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
+
+unit: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+e2e: build
+	BERTH_BIN=$(CURDIR)/bin/berth $(GO) test -count=1 -timeout 30m -p 1 ./e2e/ -v 2>&1 | grep -v -E '^=== (RUN|PAUSE|CONT)' ; exit $${PIPESTATUS[0]}
+
+test: unit e2e
+
+demo: build
+	@./examples/demo.sh $(CURDIR)/bin/berth
+
+bench: build bench-deps
+	@./bench/run.sh $(CURDIR)/bin/berth
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,277 @@
+// Command berth-runtime creates, execs into, pauses and deletes containers with runc's
+// libcontainer. It re-executes itself as every container's init, so it imports little
+// beyond libcontainer: its start-up cost is paid by every container start and exec.
+//
+// Usage:
+//
+//	berth-runtime --root DIR create ID BUNDLE   stdio on fds 3,4,5, or --console-fd N for a TTY
+//	berth-runtime --root DIR exec ID PROCESS.json   own stdio, or --console-fd N; exits with the process's code
+//	berth-runtime --root DIR pause|resume|delete|state ID
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	_ "github.com/opencontainers/cgroups/devices" // device rules in the config need it
+	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+)
+
+func init() {
+	// Must run before main: libcontainer's init takes over this process.
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libcontainer.Init()
+	}
+}
+
+func main() {
+	fs := flag.NewFlagSet("berth-runtime", flag.ContinueOnError)
+	root := fs.String("root", "/run/berth/runc", "libcontainer state directory")
+	consoleFd := fs.Int("console-fd", -1, "fd of a unix socket to send the TTY master to")
+	stdio := fs.Bool("stdio", false, "create: take the container's stdin, stdout, stderr from fds 3, 4, 5")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	args := fs.Args()
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: berth-runtime [--root DIR] create|exec|pause|resume|delete|state ID [ARG]")
+		os.Exit(2)
+	}
+	op, id := args[0], args[1]
+	var console *os.File
+	if *consoleFd >= 0 {
+		console = os.NewFile(uintptr(*consoleFd), "console-socket")
+	}
+	var err error
+	code := 0
+	switch op {
+	case "create":
+		if len(args) != 3 {
+			err = errors.New("create needs ID and BUNDLE")
+			break
+		}
+		err = create(*root, id, args[2], *stdio, console)
+	case "exec":
+		if len(args) != 3 {
+			err = errors.New("exec needs ID and PROCESS.json")
+			break
+		}
+		code, err = execProcess(*root, id, args[2], console)
+	case "pause", "resume", "delete", "state":
+		err = simple(*root, id, op)
+	default:
+		err = fmt.Errorf("unknown operation %q", op)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s %s: %v\n", op, id, err)
+		os.Exit(125)
+	}
+	os.Exit(code)
+}
+
+func create(root, id, bundle string, stdio bool, console *os.File) error {
+	spec, err := readJSON[specs.Spec](filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return err
+	}
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
+	if err != nil {
+		return fmt.Errorf("convert spec: %w", err)
+	}
+	c, err := libcontainer.Create(root, id, cfg)
+	if err != nil {
+		return err
+	}
+	p, err := process(spec.Process, true)
+	if err != nil {
+		_ = c.Destroy()
+		return err
+	}
+	switch {
+	case spec.Process.Terminal:
+		if console == nil {
+			_ = c.Destroy()
+			return errors.New("a terminal needs --console-fd")
+		}
+		p.ConsoleSocket = console
+	case stdio:
+		p.Stdin, p.Stdout, p.Stderr = os.NewFile(3, "stdin"), os.NewFile(4, "stdout"), os.NewFile(5, "stderr")
+	}
+	if err := c.Run(p); err != nil {
+		_ = c.Destroy()
+		return err
+	}
+	pid, err := p.Pid()
+	if err != nil {
+		return err
+	}
+	fmt.Println(pid)
+	return nil
+}
+
+func execProcess(root, id, path string, console *os.File) (int, error) {
+	sp, err := readJSON[specs.Process](path)
+	if err != nil {
+		return 0, err
+	}
+	c, err := libcontainer.Load(root, id)
+	if err != nil {
+		return 0, err
+	}
+	p, err := process(sp, false)
+	if err != nil {
+		return 0, err
+	}
+	if sp.Terminal {
+		if console == nil {
+			return 0, errors.New("a terminal needs --console-fd")
+		}
+		p.ConsoleSocket = console
+	} else {
+		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
+	if err := c.Run(p); err != nil {
+		return 0, err
+	}
+	if console != nil {
+		console.Close()
+	}
+	// Forward termination signals so killing the exec session reaches its process.
+	sigs := make(chan os.Signal, 4)
+	signalNotify(sigs)
+	go func() {
+		for s := range sigs {
+			_ = p.Signal(s)
+		}
+	}()
+	st, err := p.Wait()
+	if st == nil {
+		return 0, err
+	}
+	ws := st.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+func simple(root, id, op string) error {
+	c, err := libcontainer.Load(root, id)
+	if err != nil {
+		if op == "delete" && errors.Is(err, libcontainer.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	switch op {
+	case "pause":
+		return c.Pause()
+	case "resume":
+		return c.Resume()
+	case "delete":
+		cgroupPath := c.Config().Cgroups.Path
+		if err := c.Destroy(); err != nil {
+			return err
+		}
+		removeEmptyCgroupParent(filepath.Dir(cgroupPath))
+		return nil
+	default:
+		st, err := c.Status()
+		if err != nil {
+			return err
+		}
+		s, err := c.State()
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(os.Stdout).Encode(map[string]any{"status": st.String(), "pid": s.InitProcessPid})
+	}
+}
+
+// removeEmptyCgroupParent removes berth's per-root cgroup directory once its last
+// container is gone; Destroy removes only the leaf.
+func removeEmptyCgroupParent(parent string) {
+	if parent == "/" || parent == "." || !strings.HasPrefix(filepath.Base(parent), "berth") {
+		return
+	}
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + parent)
+	dirs = append(dirs, "/sys/fs/cgroup"+parent)
+	for _, d := range dirs {
+		_ = unix.Rmdir(d) // fails while other containers use it, as it should
+	}
+}
+
+func process(sp *specs.Process, init bool) (*libcontainer.Process, error) {
+	if sp == nil {
+		return nil, errors.New("spec has no process")
+	}
+	nnp := sp.NoNewPrivileges
+	p := &libcontainer.Process{
+		Args: sp.Args, Env: sp.Env, Cwd: sp.Cwd,
+		UID: int(sp.User.UID), GID: int(sp.User.GID),
+		NoNewPrivileges: &nnp,
+		Init:            init,
+	}
+	for _, g := range sp.User.AdditionalGids {
+		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
+	}
+	if c := sp.Capabilities; c != nil {
+		p.Capabilities = &configs.Capabilities{Bounding: c.Bounding, Effective: c.Effective,
+			Inheritable: c.Inheritable, Permitted: c.Permitted, Ambient: c.Ambient}
+	}
+	if sp.ConsoleSize != nil {
+		p.ConsoleWidth, p.ConsoleHeight = uint16(sp.ConsoleSize.Width), uint16(sp.ConsoleSize.Height)
+	}
+	var own unix.Rlimit
+	for _, rl := range sp.Rlimits {
+		typ, ok := rlimitTypes[rl.Type]
+		if !ok {
+			return nil, fmt.Errorf("unknown rlimit %q", rl.Type)
+		}
+		// A limit above our own hard limit fails without CAP_SYS_RESOURCE: clamp it.
+		hard, soft := rl.Hard, rl.Soft
+		if unix.Getrlimit(typ, &own) == nil && own.Max != unix.RLIM_INFINITY {
+			hard, soft = min(hard, own.Max), min(soft, own.Max)
+		}
+		p.Rlimits = append(p.Rlimits, configs.Rlimit{Type: typ, Hard: hard, Soft: soft})
+	}
+	return p, nil
+}
+
+var rlimitTypes = map[string]int{
+	"RLIMIT_CPU": unix.RLIMIT_CPU, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_DATA": unix.RLIMIT_DATA,
+	"RLIMIT_STACK": unix.RLIMIT_STACK, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK,
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO,
+	"RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+}
+
+func readJSON[T any](path string) (*T, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return &v, nil
+}
+
+func signalNotify(c chan os.Signal) {
+	signal.Notify(c, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
+}

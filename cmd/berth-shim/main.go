@@ -1,0 +1,361 @@
+// Command berth-shim watches over one container. It outlives the daemon: it starts the
+// container through berth-runtime, becomes the parent of its init (child subreaper),
+// holds its stdio (or TTY master), writes its json-file log, forwards stdin, resizes and
+// signals, and records the exit status in exit.json. It speaks shimproto on shim.sock in
+// the bundle, and is kept small because one runs per container.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"berth/engine/runtime/console"
+	"berth/engine/runtime/jsonlog"
+	"berth/engine/runtime/shimproto"
+)
+
+type options struct {
+	id, bundle, runtime, runtimeRoot, log string
+	logMaxSize                            int64
+	logMaxFiles                           int
+	stdin, tty                            bool
+}
+
+func main() {
+	// One idle shim per container: keep its heap small.
+	debug.SetGCPercent(25)
+	var o options
+	fs := flag.NewFlagSet("berth-shim", flag.ExitOnError)
+	fs.StringVar(&o.id, "id", "", "container ID")
+	fs.StringVar(&o.bundle, "bundle", "", "bundle directory with config.json")
+	fs.StringVar(&o.runtime, "runtime", "", "path of berth-runtime")
+	fs.StringVar(&o.runtimeRoot, "runtime-root", "", "libcontainer state directory")
+	fs.StringVar(&o.log, "log", "", "json-file log path")
+	fs.Int64Var(&o.logMaxSize, "log-max-size", 0, "rotate the log past this many bytes (0: never)")
+	fs.IntVar(&o.logMaxFiles, "log-max-file", 1, "log files kept")
+	fs.BoolVar(&o.stdin, "stdin", false, "keep the container's stdin open for attach")
+	fs.BoolVar(&o.tty, "tty", false, "give the container a terminal")
+	_ = fs.Parse(os.Args[1:])
+	sync := os.NewFile(3, "sync")
+	if err := run(o, sync); err != nil {
+		fmt.Fprintln(os.Stderr, "berth-shim:", err)
+		os.Exit(1)
+	}
+}
+
+type shim struct {
+	o   options
+	pid int
+
+	stdin     io.WriteCloser // nil without -stdin
+	ttyMaster *os.File
+
+	// mu is held while reaping, so kill never signals a pid that was just reaped.
+	mu     sync.Mutex
+	exit   *shimproto.Exit
+	exited chan struct{}
+	// answering counts waiters still writing their answer after the exit.
+	answering sync.WaitGroup
+}
+
+func run(o options, syncPipe *os.File) error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("become subreaper: %w", err)
+	}
+	s := &shim{o: o, exited: make(chan struct{})}
+	report := func(st shimproto.Start) {
+		b, _ := json.Marshal(st)
+		_, _ = syncPipe.Write(append(b, '\n'))
+		syncPipe.Close()
+	}
+	fail := func(err error) error {
+		report(shimproto.Start{Error: err.Error()})
+		return err
+	}
+	logw, err := jsonlog.Open(o.log, o.logMaxSize, o.logMaxFiles)
+	if err != nil {
+		return fail(fmt.Errorf("open log: %w", err))
+	}
+	sockPath := filepath.Join(o.bundle, "shim.sock")
+	_ = os.Remove(sockPath)
+	ln, err := net.Listen("unix", sockPath)
+	if err != nil {
+		return fail(fmt.Errorf("listen: %w", err))
+	}
+	// Catch children's exits from now on; nothing is reaped until the runtime is done.
+	sigchld := make(chan os.Signal, 8)
+	signal.Notify(sigchld, unix.SIGCHLD)
+	signal.Ignore(unix.SIGPIPE, unix.SIGHUP, unix.SIGINT, unix.SIGTERM)
+
+	copiers, err := s.start(logw)
+	if err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	report(shimproto.Start{Pid: s.pid})
+	go s.serve(ln)
+
+	s.reap(sigchld)
+	// The pid namespace is gone with its init, so every writer of the pipes is too; the
+	// bound only guards against a descriptor leaked outside the container.
+	select {
+	case <-copiers:
+	case <-time.After(5 * time.Second):
+	}
+	logw.Close()
+	if err := s.writeExit(); err != nil {
+		fmt.Fprintln(os.Stderr, "berth-shim: record exit:", err)
+	}
+	ln.Close()
+	close(s.exited)
+	s.answering.Wait()
+	_ = os.Remove(sockPath)
+	return nil
+}
+
+// start runs berth-runtime create and wires the container's stdio to the log.
+func (s *shim) start(logw *jsonlog.Writer) (<-chan struct{}, error) {
+	o := s.o
+	args := []string{"--root", o.runtimeRoot}
+	cmd := exec.Command(o.runtime)
+	var outBuf, errBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
+	var childEnds []*os.File
+	var readers []struct {
+		stream string
+		r      *os.File
+	}
+	var consoleSock *os.File
+	if o.tty {
+		keep, peer, err := console.Socketpair()
+		if err != nil {
+			return nil, err
+		}
+		consoleSock = keep
+		childEnds = append(childEnds, peer)
+		args = append(args, "--console-fd", "3")
+	} else {
+		var stdinR *os.File
+		if o.stdin {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return nil, err
+			}
+			stdinR, s.stdin = r, w
+		} else {
+			f, err := os.Open(os.DevNull)
+			if err != nil {
+				return nil, err
+			}
+			stdinR = f
+		}
+		childEnds = append(childEnds, stdinR)
+		for _, stream := range []string{"stdout", "stderr"} {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return nil, err
+			}
+			childEnds = append(childEnds, w)
+			readers = append(readers, struct {
+				stream string
+				r      *os.File
+			}{stream, r})
+		}
+		args = append(args, "--stdio")
+	}
+	cmd.Args = append([]string{o.runtime}, append(args, "create", o.id, o.bundle)...)
+	cmd.ExtraFiles = childEnds
+	err := cmd.Run()
+	for _, f := range childEnds {
+		f.Close()
+	}
+	if err != nil {
+		msg := strings.TrimSpace(errBuf.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, errors.New(msg)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(outBuf.String()))
+	if err != nil {
+		return nil, fmt.Errorf("runtime printed no pid: %q", outBuf.String())
+	}
+	s.pid = pid
+	if o.tty {
+		master, err := console.RecvMaster(consoleSock)
+		consoleSock.Close()
+		if err != nil {
+			_ = unix.Kill(pid, unix.SIGKILL)
+			return nil, err
+		}
+		s.ttyMaster, s.stdin = master, master
+		readers = append(readers, struct {
+			stream string
+			r      *os.File
+		}{"stdout", master})
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, rd := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A TTY master reads EIO once the last slave closes: that is its EOF.
+			_ = logw.Copy(rd.stream, rd.r)
+			if rd.r != s.ttyMaster {
+				rd.r.Close()
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	return done, nil
+}
+
+// reap waits for the container's init, reaping any other orphan on the way.
+func (s *shim) reap(sigchld <-chan os.Signal) {
+	for {
+		if s.reapOnce() {
+			return
+		}
+		<-sigchld
+	}
+}
+
+// reapOnce reaps every exited child and reports whether the init was among them.
+func (s *shim) reapOnce() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err != nil || pid <= 0 {
+			return false
+		}
+		if pid == s.pid {
+			e := &shimproto.Exit{Pid: pid, ExitCode: ws.ExitStatus(), FinishedAt: time.Now().UTC()}
+			if ws.Signaled() {
+				e.Signal = int(ws.Signal())
+				e.ExitCode = 128 + e.Signal
+			}
+			s.exit = e
+			return true
+		}
+	}
+}
+
+func (s *shim) writeExit() error {
+	b, err := json.Marshal(s.exit)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(s.o.bundle, "exit.json")
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (s *shim) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go s.handle(c)
+	}
+}
+
+func (s *shim) handle(c net.Conn) {
+	defer c.Close()
+	enc := json.NewEncoder(c)
+	if err := enc.Encode(shimproto.Hello{Version: shimproto.Version, Pid: s.pid}); err != nil {
+		return
+	}
+	br := bufio.NewReader(c)
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return
+	}
+	var req shimproto.Request
+	if err := json.Unmarshal(line, &req); err != nil {
+		_ = enc.Encode(shimproto.Reply{Error: "bad request: " + err.Error()})
+		return
+	}
+	switch req.Op {
+	case "wait":
+		s.answering.Add(1)
+		defer s.answering.Done()
+		<-s.exited
+		_ = enc.Encode(s.exit)
+	case "kill":
+		_ = enc.Encode(shimproto.Reply{Error: errString(s.kill(req.Signal))})
+	case "resize":
+		var err error
+		if s.ttyMaster == nil {
+			err = errors.New("container has no terminal")
+		} else {
+			err = console.Resize(s.ttyMaster, req.Height, req.Width)
+		}
+		_ = enc.Encode(shimproto.Reply{Error: errString(err)})
+	case "stdin":
+		if s.stdin == nil {
+			_ = enc.Encode(shimproto.Reply{Error: "container was not created with stdin open"})
+			return
+		}
+		_ = enc.Encode(shimproto.Reply{})
+		_, _ = io.Copy(s.stdin, br)
+		if req.Once && s.ttyMaster == nil {
+			s.stdin.Close()
+		}
+	default:
+		_ = enc.Encode(shimproto.Reply{Error: "unknown op " + strconv.Quote(req.Op)})
+	}
+}
+
+// kill signals the init. It is our child until we reap it, so its pid cannot have been
+// reused by another process.
+func (s *shim) kill(sig int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exit != nil {
+		return errors.New("container is not running")
+	}
+	return unix.Kill(s.pid, unix.Signal(sig))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,163 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"berth/engine/runtime/console"
+)
+
+// ExecConfig is a further process to run in a running container. Unset fields take the
+// container's own values.
+type ExecConfig struct {
+	Args     []string
+	Env      []string // added to the container's environment
+	Cwd      string
+	User     *specs.User
+	Terminal bool
+	// Privileged gives the process every capability, as docker exec --privileged does.
+	Privileged bool
+}
+
+// Exec is a process started in a container.
+type Exec struct {
+	cmd  *exec.Cmd
+	spec string
+	// Master is the TTY master of a Terminal exec; read and write the process through it.
+	Master *os.File
+}
+
+// Exec starts a process in the running container id. Without a terminal its stdio are
+// stdin, stdout and stderr (any may be nil).
+func (r *Runtime) Exec(ctx context.Context, id string, e ExecConfig, stdin io.Reader, stdout, stderr io.Writer) (*Exec, error) {
+	if len(e.Args) == 0 {
+		return nil, errors.New("exec: no command given")
+	}
+	b, err := os.ReadFile(filepath.Join(r.Bundle(id), "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("exec: %w", ErrNotRunning)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return nil, fmt.Errorf("exec: read spec: %w", err)
+	}
+	p := *spec.Process
+	p.Args = e.Args
+	p.Env = mergeEnv(p.Env, e.Env)
+	p.Terminal = e.Terminal
+	if e.Cwd != "" {
+		p.Cwd = e.Cwd
+	}
+	if e.User != nil {
+		p.User = *e.User
+	}
+	if e.Privileged {
+		caps, _ := Capabilities(nil, nil, true)
+		p.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
+	}
+	pb, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	path := filepath.Join(r.Bundle(id), "exec-"+hex.EncodeToString(rnd[:])+".json")
+	if err := os.WriteFile(path, pb, 0o600); err != nil {
+		return nil, fmt.Errorf("exec: %w", err)
+	}
+	args := []string{"--root", r.StateDir()}
+	var keep, pass *os.File
+	if e.Terminal {
+		if keep, pass, err = console.Socketpair(); err != nil {
+			os.Remove(path)
+			return nil, err
+		}
+		defer keep.Close()
+		args = append(args, "--console-fd", "3")
+	}
+	cmd := exec.Command(r.runtimeBin, append(args, "exec", id, path)...)
+	if e.Terminal {
+		cmd.ExtraFiles = []*os.File{pass}
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	}
+	if err := cmd.Start(); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("exec: %w", err)
+	}
+	x := &Exec{cmd: cmd, spec: path}
+	if e.Terminal {
+		pass.Close()
+		m, err := console.RecvMaster(keep)
+		if err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			os.Remove(path)
+			return nil, fmt.Errorf("exec: %w", err)
+		}
+		x.Master = m
+	}
+	return x, nil
+}
+
+// Pid is the host pid of berth-runtime, which forwards signals to the process.
+func (x *Exec) Pid() int { return x.cmd.Process.Pid }
+
+// Signal forwards sig to the process.
+func (x *Exec) Signal(sig syscall.Signal) error { return x.cmd.Process.Signal(sig) }
+
+// Wait waits for the process and returns its exit code (128+N for signal N). Exit code
+// 126/127 come from the process itself; a runtime failure is an error.
+func (x *Exec) Wait() (int, error) {
+	err := x.cmd.Wait()
+	os.Remove(x.spec)
+	if x.Master != nil {
+		defer x.Master.Close()
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &ee):
+		if ee.ExitCode() == 125 {
+			return 125, fmt.Errorf("exec: %s", string(ee.Stderr))
+		}
+		return ee.ExitCode(), nil
+	default:
+		return -1, err
+	}
+}
+
+// mergeEnv overlays add on base, by variable name.
+func mergeEnv(base, add []string) []string {
+	out := append([]string(nil), base...)
+	for _, kv := range add {
+		name := kv
+		if i := strings.IndexByte(kv, '='); i >= 0 {
+			name = kv[:i]
+		}
+		replaced := false
+		for j, old := range out {
+			if old == name || (len(old) > len(name) && old[:len(name)] == name && old[len(name)] == '=') {
+				out[j], replaced = kv, true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -1,0 +1,316 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"berth/engine/runtime/shimproto"
+)
+
+// Runtime starts and drives containers through berth-shim and berth-runtime.
+type Runtime struct {
+	runDir     string
+	runtimeBin string
+	shimBin    string
+}
+
+// New returns a Runtime keeping its files under runDir (a tmpfs such as /run/berth) and
+// running the given helper binaries.
+func New(runDir, runtimeBin, shimBin string) *Runtime {
+	return &Runtime{runDir: runDir, runtimeBin: runtimeBin, shimBin: shimBin}
+}
+
+// StateDir is libcontainer's state directory.
+func (r *Runtime) StateDir() string { return filepath.Join(r.runDir, "runc") }
+
+// Bundle is the directory of one container's runtime files.
+func (r *Runtime) Bundle(id string) string { return filepath.Join(r.runDir, "c", id) }
+
+// LogOptions says where and how the shim writes the container's log.
+type LogOptions struct {
+	Path     string
+	MaxBytes int64 // 0: never rotate
+	MaxFiles int
+}
+
+// StartOptions are the per-start settings that are not part of the spec.
+type StartOptions struct {
+	Log       LogOptions
+	OpenStdin bool
+}
+
+// Start writes the container's bundle and starts it under a new shim. It returns once
+// the container's process runs, with its host pid.
+func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, error) {
+	spec, err := Spec(c)
+	if err != nil {
+		return 0, err
+	}
+	bundle := r.Bundle(c.ID)
+	// A previous run's files (exit.json, socket) must not be mistaken for this one's.
+	if err := os.RemoveAll(bundle); err != nil {
+		return 0, fmt.Errorf("clear bundle: %w", err)
+	}
+	if err := os.MkdirAll(bundle, 0o700); err != nil {
+		return 0, fmt.Errorf("create bundle: %w", err)
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o600); err != nil {
+		return 0, fmt.Errorf("write spec: %w", err)
+	}
+	// A stale libcontainer state (a container that exited while no daemon ran) blocks
+	// Create under the same ID.
+	_ = r.runtimeOp(ctx, "delete", c.ID)
+
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer syncR.Close()
+	shimLog, err := os.OpenFile(filepath.Join(bundle, "shim.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		syncW.Close()
+		return 0, err
+	}
+	defer shimLog.Close()
+	args := []string{
+		"-id", c.ID, "-bundle", bundle, "-runtime", r.runtimeBin, "-runtime-root", r.StateDir(),
+		"-log", o.Log.Path, "-log-max-size", strconv.FormatInt(o.Log.MaxBytes, 10),
+		"-log-max-file", strconv.Itoa(max(o.Log.MaxFiles, 1)),
+	}
+	if o.OpenStdin {
+		args = append(args, "-stdin")
+	}
+	if c.Terminal {
+		args = append(args, "-tty")
+	}
+	cmd := exec.Command(r.shimBin, args...)
+	cmd.ExtraFiles = []*os.File{syncW}
+	cmd.Stdout, cmd.Stderr = shimLog, shimLog
+	// Its own session: the shim and the container survive the daemon and its signals.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	if err := cmd.Start(); err != nil {
+		syncW.Close()
+		return 0, fmt.Errorf("start shim: %w", err)
+	}
+	syncW.Close()
+	// Reap the shim when it ends; after a daemon restart init adopts it instead.
+	go func() { _ = cmd.Wait() }()
+
+	type result struct {
+		st  shimproto.Start
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		line, err := bufio.NewReader(syncR).ReadBytes('\n')
+		if err != nil {
+			ch <- result{err: fmt.Errorf("shim ended before reporting: %w", err)}
+			return
+		}
+		var st shimproto.Start
+		err = json.Unmarshal(line, &st)
+		ch <- result{st: st, err: err}
+	}()
+	select {
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		return 0, ctx.Err()
+	case res := <-ch:
+		if res.err != nil {
+			return 0, res.err
+		}
+		if res.st.Error != "" {
+			return 0, &StartError{ID: c.ID, Msg: res.st.Error}
+		}
+		return res.st.Pid, nil
+	}
+}
+
+// StartError is a container that could not be started, with the runtime's reason.
+type StartError struct {
+	ID  string
+	Msg string
+}
+
+func (e *StartError) Error() string { return "start container: " + e.Msg }
+
+// ErrNotRunning is returned when the container's shim is gone.
+var ErrNotRunning = errors.New("container is not running")
+
+func (r *Runtime) dial(ctx context.Context, id string) (net.Conn, *bufio.Reader, shimproto.Hello, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", filepath.Join(r.Bundle(id), "shim.sock"))
+	if err != nil {
+		return nil, nil, shimproto.Hello{}, fmt.Errorf("%w: %v", ErrNotRunning, err)
+	}
+	br := bufio.NewReader(conn)
+	var h shimproto.Hello
+	line, err := br.ReadBytes('\n')
+	if err == nil {
+		err = json.Unmarshal(line, &h)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, nil, h, fmt.Errorf("%w: shim hello: %v", ErrNotRunning, err)
+	}
+	return conn, br, h, nil
+}
+
+func (r *Runtime) request(ctx context.Context, id string, req shimproto.Request) error {
+	conn, br, _, err := r.dial(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return err
+	}
+	var rep shimproto.Reply
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotRunning, err)
+	}
+	if err := json.Unmarshal(line, &rep); err != nil {
+		return err
+	}
+	if rep.Error != "" {
+		return errors.New(rep.Error)
+	}
+	return nil
+}
+
+// Wait blocks until the container exits and returns how. A container whose shim is
+// already gone is answered from the exit record it left.
+func (r *Runtime) Wait(ctx context.Context, id string) (shimproto.Exit, error) {
+	conn, br, _, err := r.dial(ctx, id)
+	if err != nil {
+		return r.ExitRecord(id)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := json.NewEncoder(conn).Encode(shimproto.Request{Op: "wait"}); err != nil {
+		return shimproto.Exit{}, err
+	}
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		if ctx.Err() != nil {
+			return shimproto.Exit{}, ctx.Err()
+		}
+		// The shim died without answering: its record, if any, says how.
+		return r.ExitRecord(id)
+	}
+	var e shimproto.Exit
+	return e, json.Unmarshal(line, &e)
+}
+
+// ExitRecord reads the exit status the shim recorded. A container whose shim vanished
+// without a record (killed) is reported as exit 255 at the time of the call.
+func (r *Runtime) ExitRecord(id string) (shimproto.Exit, error) {
+	b, err := os.ReadFile(filepath.Join(r.Bundle(id), "exit.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return shimproto.Exit{ExitCode: 255, FinishedAt: time.Now().UTC()}, nil
+	}
+	if err != nil {
+		return shimproto.Exit{}, err
+	}
+	var e shimproto.Exit
+	return e, json.Unmarshal(b, &e)
+}
+
+// Alive reports whether the container's shim answers, and the container's pid.
+func (r *Runtime) Alive(ctx context.Context, id string) (int, bool) {
+	conn, _, h, err := r.dial(ctx, id)
+	if err != nil {
+		return 0, false
+	}
+	conn.Close()
+	return h.Pid, true
+}
+
+// Kill sends sig to the container's init.
+func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal) error {
+	return r.request(ctx, id, shimproto.Request{Op: "kill", Signal: int(sig)})
+}
+
+// Resize sets the container's terminal size.
+func (r *Runtime) Resize(ctx context.Context, id string, height, width uint16) error {
+	return r.request(ctx, id, shimproto.Request{Op: "resize", Height: height, Width: width})
+}
+
+// Stdin returns a stream to the container's stdin; closing it ends the stream (and
+// closes the container's stdin when once is set).
+func (r *Runtime) Stdin(ctx context.Context, id string, once bool) (io.WriteCloser, error) {
+	conn, br, _, err := r.dial(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(conn).Encode(shimproto.Request{Op: "stdin", Once: once}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	var rep shimproto.Reply
+	if err := json.Unmarshal(line, &rep); err != nil || rep.Error != "" {
+		conn.Close()
+		return nil, fmt.Errorf("attach stdin: %s", rep.Error)
+	}
+	return conn, nil
+}
+
+// Pause freezes every process of the container.
+func (r *Runtime) Pause(ctx context.Context, id string) error {
+	return r.runtimeOp(ctx, "pause", id)
+}
+
+// Resume thaws a paused container.
+func (r *Runtime) Resume(ctx context.Context, id string) error {
+	return r.runtimeOp(ctx, "resume", id)
+}
+
+// Delete removes what the runtime kept for a stopped container: its cgroups,
+// libcontainer state and bundle.
+func (r *Runtime) Delete(ctx context.Context, id string) error {
+	if err := r.runtimeOp(ctx, "delete", id); err != nil {
+		return err
+	}
+	return os.RemoveAll(r.Bundle(id))
+}
+
+func (r *Runtime) runtimeOp(ctx context.Context, op, id string) error {
+	out, err := exec.CommandContext(ctx, r.runtimeBin, "--root", r.StateDir(), op, id).CombinedOutput()
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if strings.Contains(msg, "container does not exist") {
+			return fmt.Errorf("%s: %w", msg, errdefs.ErrNotFound)
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return errors.New(msg)
+	}
+	return nil
+}

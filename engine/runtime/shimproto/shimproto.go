@@ -1,0 +1,51 @@
+// Package shimproto is the wire protocol between the berth daemon and a berth-shim.
+//
+// The shim listens on a unix socket in the container's bundle. On each connection it first
+// writes a Hello line; the client then writes one Request line. "wait" is answered with
+// one Exit line once the container has exited (at once if it already has); "kill" and
+// "resize" with an empty Reply line; after "stdin" every further byte the client sends is
+// the container's standard input, until the client closes its side. Lines are JSON
+// terminated by '\n'. A daemon speaking an older Version than the shim still works: fields
+// are only ever added.
+package shimproto
+
+import "time"
+
+// Version is the protocol version this build speaks.
+const Version = 1
+
+// Hello is the first line a shim writes on every connection.
+type Hello struct {
+	Version int `json:"version"`
+	Pid     int `json:"pid"`
+}
+
+// Request is what a client asks of the shim.
+type Request struct {
+	Op     string `json:"op"` // "wait", "kill", "resize", "stdin"
+	Signal int    `json:"signal,omitempty"`
+	Height uint16 `json:"height,omitempty"`
+	Width  uint16 `json:"width,omitempty"`
+	// Once closes the container's stdin when this stdin stream ends (docker run -i).
+	Once bool `json:"once,omitempty"`
+}
+
+// Reply answers kill and resize.
+type Reply struct {
+	Error string `json:"error,omitempty"`
+}
+
+// Exit is how a container ended. The shim also writes it to exit.json in the bundle.
+type Exit struct {
+	Pid        int       `json:"pid"`
+	ExitCode   int       `json:"exitCode"`
+	Signal     int       `json:"signal,omitempty"`
+	FinishedAt time.Time `json:"finishedAt"`
+}
+
+// Start is the one line a shim writes on its sync pipe (fd 3) once the container runs or
+// could not be started.
+type Start struct {
+	Pid   int    `json:"pid,omitempty"`
+	Error string `json:"error,omitempty"`
+}

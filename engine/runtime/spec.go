@@ -1,0 +1,247 @@
+package runtime
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/moby/profiles/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Mount is a bind mount from the host (or a tmpfs when Type is "tmpfs").
+type Mount struct {
+	Source      string
+	Destination string
+	Type        string // "bind" (default) or "tmpfs"
+	ReadOnly    bool
+	Options     []string
+}
+
+// Config is everything the runtime needs to build one container's OCI spec.
+type Config struct {
+	ID       string
+	Rootfs   string
+	Args     []string
+	Env      []string
+	Cwd      string
+	UID, GID uint32
+	// AdditionalGids are supplementary groups, resolved by the caller from the image.
+	AdditionalGids []uint32
+	Hostname       string
+	Terminal       bool
+	Mounts         []Mount
+
+	// NetNS is a network namespace to join; empty gives a fresh one with only loopback.
+	NetNS string
+	// CgroupParent is the absolute cgroup path under which the container's cgroup is made.
+	CgroupParent string
+
+	MemoryBytes int64 // 0: no limit
+	NanoCPUs    int64 // 1e9 is one CPU; 0: no limit
+	PidsLimit   int64 // 0: no limit
+
+	CapAdd, CapDrop []string
+	Privileged      bool
+	ReadOnly        bool
+	NoNewPrivileges bool
+	// Seccomp turns on Docker's default seccomp profile (unless Privileged).
+	Seccomp bool
+	// ShmSizeBytes sizes /dev/shm; 0 gives Docker's 64 MiB.
+	ShmSizeBytes int64
+}
+
+// DefaultCaps is Docker's default capability set.
+var DefaultCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+// allCaps is every capability the kernel berth targets knows, for --privileged and "ALL".
+var allCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// Docker's masked and read-only paths (moby oci/defaults.go).
+var (
+	maskedPaths = []string{
+		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+	readonlyPaths = []string{
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}
+)
+
+// Capabilities resolves Docker's --cap-add/--cap-drop semantics against the default set.
+// Names may omit the CAP_ prefix and use any case; "ALL" means every capability.
+func Capabilities(add, drop []string, privileged bool) ([]string, error) {
+	if privileged {
+		return slices.Clone(allCaps), nil
+	}
+	norm := func(list []string) ([]string, error) {
+		var out []string
+		for _, c := range list {
+			c = strings.ToUpper(strings.TrimSpace(c))
+			if c == "ALL" {
+				out = append(out, "ALL")
+				continue
+			}
+			if !strings.HasPrefix(c, "CAP_") {
+				c = "CAP_" + c
+			}
+			if !slices.Contains(allCaps, c) {
+				return nil, fmt.Errorf("unknown capability %q", c)
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	a, err := norm(add)
+	if err != nil {
+		return nil, fmt.Errorf("cap-add: %w", err)
+	}
+	d, err := norm(drop)
+	if err != nil {
+		return nil, fmt.Errorf("cap-drop: %w", err)
+	}
+	var caps []string
+	switch {
+	case slices.Contains(a, "ALL"):
+		caps = slices.DeleteFunc(slices.Clone(allCaps), func(c string) bool { return slices.Contains(d, c) })
+	case slices.Contains(d, "ALL"):
+		for _, c := range a {
+			if !slices.Contains(caps, c) {
+				caps = append(caps, c)
+			}
+		}
+	default:
+		caps = slices.DeleteFunc(slices.Clone(DefaultCaps), func(c string) bool { return slices.Contains(d, c) })
+		for _, c := range a {
+			if !slices.Contains(caps, c) {
+				caps = append(caps, c)
+			}
+		}
+	}
+	return caps, nil
+}
+
+// Spec builds the OCI runtime spec for c, with Docker's defaults for everything c leaves
+// unset.
+func Spec(c Config) (*specs.Spec, error) {
+	if c.ID == "" || c.Rootfs == "" || len(c.Args) == 0 {
+		return nil, fmt.Errorf("build spec: id, rootfs and args are required")
+	}
+	caps, err := Capabilities(c.CapAdd, c.CapDrop, c.Privileged)
+	if err != nil {
+		return nil, fmt.Errorf("build spec: %w", err)
+	}
+	cwd := c.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	shm := c.ShmSizeBytes
+	if shm == 0 {
+		shm = 64 << 20
+	}
+	sysOpts := []string{"nosuid", "noexec", "nodev", "ro"}
+	cgroupOpts := []string{"nosuid", "noexec", "nodev", "relatime", "ro"}
+	if c.Privileged {
+		sysOpts[3] = "rw"
+		cgroupOpts[4] = "rw"
+	}
+	s := &specs.Spec{
+		Version:  "1.0.2",
+		Hostname: c.Hostname,
+		Root:     &specs.Root{Path: c.Rootfs, Readonly: c.ReadOnly},
+		Process: &specs.Process{
+			Terminal: c.Terminal,
+			User:     specs.User{UID: c.UID, GID: c.GID, AdditionalGids: c.AdditionalGids},
+			Args:     c.Args,
+			Env:      c.Env,
+			Cwd:      cwd,
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: caps, Effective: caps, Permitted: caps,
+			},
+			NoNewPrivileges: c.NoNewPrivileges,
+			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1048576, Soft: 1048576}},
+		},
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: sysOpts},
+			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: cgroupOpts},
+			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", fmt.Sprintf("size=%d", shm)}},
+		},
+		Linux: &specs.Linux{
+			CgroupsPath: strings.TrimSuffix(c.CgroupParent, "/") + "/" + c.ID,
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
+				{Type: specs.MountNamespace}, {Type: specs.NetworkNamespace, Path: c.NetNS},
+			},
+			Resources: &specs.LinuxResources{
+				Devices: []specs.LinuxDeviceCgroup{{Allow: c.Privileged, Access: "rwm"}},
+			},
+		},
+	}
+	if !c.Privileged {
+		s.Linux.MaskedPaths = slices.Clone(maskedPaths)
+		s.Linux.ReadonlyPaths = slices.Clone(readonlyPaths)
+	}
+	for _, m := range c.Mounts {
+		s.Mounts = append(s.Mounts, ociMount(m))
+	}
+	if c.MemoryBytes < 0 || c.NanoCPUs < 0 || c.PidsLimit < 0 {
+		return nil, fmt.Errorf("build spec: limits must not be negative")
+	}
+	if c.MemoryBytes > 0 {
+		mem := c.MemoryBytes
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem}
+	}
+	if c.NanoCPUs > 0 {
+		period := uint64(100000)
+		quota := c.NanoCPUs * int64(period) / 1e9
+		s.Linux.Resources.CPU = &specs.LinuxCPU{Period: &period, Quota: &quota}
+	}
+	if c.PidsLimit > 0 {
+		p := c.PidsLimit
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &p}
+	}
+	if c.Seccomp && !c.Privileged {
+		sc, err := seccomp.GetDefaultProfile(s)
+		if err != nil {
+			return nil, fmt.Errorf("build spec: seccomp profile: %w", err)
+		}
+		s.Linux.Seccomp = sc
+	}
+	return s, nil
+}
+
+func ociMount(m Mount) specs.Mount {
+	if m.Type == "tmpfs" {
+		opts := append([]string{"nosuid", "nodev", "noexec"}, m.Options...)
+		if m.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		return specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: opts}
+	}
+	opts := append([]string{"rbind"}, m.Options...)
+	if m.ReadOnly {
+		opts = append(opts, "ro")
+	} else {
+		opts = append(opts, "rw")
+	}
+	return specs.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: opts}
+}
