@@ -76,7 +76,7 @@ func main() {
 		err = fmt.Errorf("unknown operation %q", op)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s %s: %v\n", op, id, err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(125)
 	}
 	os.Exit(code)

@@ -161,3 +161,11 @@ func mergeEnv(base, add []string) []string {
 	}
 	return out
 }
+
+// Resize sets the size of a Terminal exec's terminal.
+func (x *Exec) Resize(height, width uint16) error {
+	if x.Master == nil {
+		return errors.New("exec has no terminal")
+	}
+	return console.Resize(x.Master, height, width)
+}

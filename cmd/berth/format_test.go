@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
+)
+
+var testNow = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func TestSince(t *testing.T) {
+	tests := []struct {
+		name string
+		ago  time.Duration
+		want string
+	}{
+		{"seconds", 5 * time.Second, "5 seconds ago"},
+		{"minute", 61 * time.Second, "About a minute ago"},
+		{"hours", 3 * time.Hour, "3 hours ago"},
+		{"days", 50 * time.Hour, "2 days ago"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := since(testNow, testNow.Add(-tt.ago)); got != tt.want {
+				t.Errorf("since = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if got := since(testNow, time.Time{}); got != "" {
+		t.Errorf("zero time = %q", got)
+	}
+}
+
+func TestEllipsisAndShortID(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short", "sh", 20, "sh"},
+		{"exact", "12345", 5, "12345"},
+		{"cut", "sleep 1000000000000000", 10, "sleep 100…"},
+		{"runes", "ééééé", 3, "éé…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ellipsis(tt.in, tt.n); got != tt.want {
+				t.Errorf("ellipsis(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+	if got := shortID("sha256:0123456789abcdef0123"); got != "0123456789ab" {
+		t.Errorf("shortID = %q", got)
+	}
+}
+
+func TestFormatPorts(t *testing.T) {
+	ports := []container.PortSummary{
+		{IP: netip.MustParseAddr("0.0.0.0"), PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
+		{IP: netip.MustParseAddr("::"), PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
+		{PrivatePort: 443, Type: "tcp"},
+	}
+	want := "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp"
+	if got := formatPorts(ports); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestPrintContainers(t *testing.T) {
+	items := []container.Summary{{
+		ID:      "0123456789abcdef0123456789abcdef",
+		Names:   []string{"/web", "/other/alias"},
+		Image:   "alpine:3.20",
+		Command: "sleep 1000000000000000000",
+		Created: testNow.Add(-5 * time.Second).Unix(),
+		State:   "running",
+		Status:  "Up 5 seconds",
+	}}
+	tests := []struct {
+		name   string
+		format string
+		quiet  bool
+		trunc  bool
+		want   string
+	}{
+		{"table", "", false, true,
+			"CONTAINER ID   IMAGE         COMMAND                  CREATED         STATUS         PORTS     NAMES\n" +
+				"0123456789ab   alpine:3.20   \"sleep 1000000000000…\"   5 seconds ago   Up 5 seconds             web\n"},
+		{"quiet", "", true, true, "0123456789ab\n"},
+		{"quiet no-trunc", "", true, false, "0123456789abcdef0123456789abcdef\n"},
+		{"template", "{{.Names}} {{.State}}", false, true, "web running\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := newPrinter(tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := printContainers(&buf, p, items, tt.quiet, tt.trunc, testNow); err != nil {
+				t.Fatal(err)
+			}
+			if buf.String() != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", buf.String(), tt.want)
+			}
+		})
+	}
+
+	t.Run("json", func(t *testing.T) {
+		p, _ := newPrinter("json")
+		var buf bytes.Buffer
+		if err := printContainers(&buf, p, append(items, items...), false, true, testNow); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("want one line per container, got %q", buf.String())
+		}
+		var row map[string]string
+		if err := json.Unmarshal([]byte(lines[0]), &row); err != nil {
+			t.Fatal(err)
+		}
+		if row["ID"] != "0123456789ab" || row["Names"] != "web" || row["RunningFor"] != "5 seconds ago" || row["State"] != "running" {
+			t.Errorf("row %v", row)
+		}
+	})
+}
+
+func TestPrintImages(t *testing.T) {
+	items := []image.Summary{
+		{
+			ID:       "sha256:abcdef0123456789abcdef",
+			RepoTags: []string{"alpine:3.20", "localhost:5000/alpine:latest"},
+			Created:  testNow.Add(-3 * time.Hour).Unix(),
+			Size:     7_800_000,
+		},
+		{ID: "sha256:fedcba9876543210", Created: testNow.Add(-3 * time.Hour).Unix(), Size: 1000},
+	}
+	p, _ := newPrinter("")
+	var buf bytes.Buffer
+	if err := printImages(&buf, p, items, false, true, testNow); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"REPOSITORY              TAG       IMAGE ID       CREATED       SIZE\n" +
+		"alpine                  3.20      abcdef012345   3 hours ago   7.8MB\n" +
+		"localhost:5000/alpine   latest    abcdef012345   3 hours ago   7.8MB\n" +
+		"<none>                  <none>    fedcba987654   3 hours ago   1kB\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	if err := printImages(&buf, p, items, true, true, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "abcdef012345\nfedcba987654\n" {
+		t.Errorf("quiet got %q", buf.String())
+	}
+}
+
+func TestWriteInspect(t *testing.T) {
+	raws := []json.RawMessage{json.RawMessage(`{"Id":"a","State":{"Running":true}}`), json.RawMessage(`{"Id":"b"}`)}
+	var buf bytes.Buffer
+	if err := writeInspect(&buf, "", raws); err != nil {
+		t.Fatal(err)
+	}
+	want := "[\n    {\n        \"Id\": \"a\",\n        \"State\": {\n            \"Running\": true\n        }\n    },\n    {\n        \"Id\": \"b\"\n    }\n]\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	if err := writeInspect(&buf, "{{.Id}} {{.State.Running}}", raws[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "a true\n" {
+		t.Errorf("template got %q", buf.String())
+	}
+	buf.Reset()
+	if err := writeInspect(&buf, "", nil); err != nil || buf.String() != "[]\n" {
+		t.Errorf("empty got %q, %v", buf.String(), err)
+	}
+}
+
+func TestPrintPorts(t *testing.T) {
+	ports := network.PortMap{
+		network.MustParsePort("80/tcp"):  {{HostIP: netip.MustParseAddr("0.0.0.0"), HostPort: "8080"}},
+		network.MustParsePort("53/udp"):  {{HostPort: "5353"}},
+		network.MustParsePort("443/tcp"): nil,
+	}
+	var buf bytes.Buffer
+	if err := printPorts(&buf, ports); err != nil {
+		t.Fatal(err)
+	}
+	want := "53/udp -> 0.0.0.0:5353\n80/tcp -> 0.0.0.0:8080\n"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}

@@ -1,0 +1,121 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"berth/api"
+	"berth/engine"
+	"berth/engine/image"
+	"berth/engine/runtime"
+	"berth/statedir"
+	"berth/store"
+)
+
+// Config is what the daemon needs to start.
+type Config struct {
+	Dirs statedir.Dirs
+	// Ready, if set, receives one line once the socket accepts requests ("ready") or the
+	// daemon cannot start ("error: reason"), and is then closed.
+	Ready *os.File
+	// BinDir holds berth-runtime and berth-shim; empty means beside the running executable.
+	BinDir string
+	// InsecureRegistries are reached over plain HTTP (loopback ones always are).
+	InsecureRegistries []string
+	Log                *slog.Logger
+}
+
+// Run serves until ctx ends. Containers keep running after it returns.
+func Run(ctx context.Context, c Config) error {
+	err := run(ctx, c)
+	if err != nil && c.Ready != nil {
+		fmt.Fprintf(c.Ready, "error: %v\n", err)
+		c.Ready.Close()
+	}
+	return err
+}
+
+func run(ctx context.Context, c Config) error {
+	d := c.Dirs
+	log := c.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("the daemon must run as root (it creates namespaces, cgroups and mounts)")
+	}
+	for _, dir := range []string{d.Root, d.Run} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	runtimeBin, shimBin, err := helpers(c.BinDir)
+	if err != nil {
+		return err
+	}
+	// The database lock makes this the only daemon of the root.
+	db, err := store.Open(filepath.Join(d.Root, "berth.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	images, err := image.Open(filepath.Join(d.Root, "image"), db)
+	if err != nil {
+		return fmt.Errorf("open image store: %w", err)
+	}
+	eng, err := engine.New(engine.Config{
+		Dirs: d, DB: db, Images: images,
+		Runtime: runtime.New(d.Run, runtimeBin, shimBin),
+		Log:     log,
+	})
+	if err != nil {
+		return fmt.Errorf("start engine: %w", err)
+	}
+	defer eng.Close()
+	_ = os.Remove(d.Socket) // stale: we hold the lock, so no daemon serves it
+	ln, err := net.Listen("unix", d.Socket)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", d.Socket, err)
+	}
+	defer os.Remove(d.Socket)
+	if err := os.Chmod(d.Socket, 0o660); err != nil {
+		ln.Close()
+		return err
+	}
+	pidFile := filepath.Join(d.Run, "berth.pid")
+	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	defer os.Remove(pidFile)
+	log.Info("daemon ready", "root", d.Root, "socket", d.Socket)
+	if c.Ready != nil {
+		fmt.Fprintln(c.Ready, "ready")
+		c.Ready.Close()
+		c.Ready = nil
+	}
+	err = api.New(eng, log, c.InsecureRegistries).Serve(ctx, ln)
+	log.Info("daemon stopped; containers keep running")
+	return err
+}
+
+// helpers finds berth-runtime and berth-shim.
+func helpers(dir string) (runtimeBin, shimBin string, err error) {
+	if dir == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", "", err
+		}
+		dir = filepath.Dir(exe)
+	}
+	runtimeBin, shimBin = filepath.Join(dir, "berth-runtime"), filepath.Join(dir, "berth-shim")
+	for _, p := range []string{runtimeBin, shimBin} {
+		if _, err := os.Stat(p); err != nil {
+			return "", "", fmt.Errorf("%s is missing: berth-runtime and berth-shim must be installed beside berth (in %s)", filepath.Base(p), dir)
+		}
+	}
+	return runtimeBin, shimBin, nil
+}

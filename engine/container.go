@@ -1,0 +1,249 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+
+	"berth/engine/image"
+	"berth/store"
+)
+
+var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// minMemory is the smallest memory limit a container can start with (Docker's).
+const minMemory = 6 << 20
+
+// Create records a new container from cfg and hc; it does not start it. Warnings are
+// things the user should know that do not stop the create.
+func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (*store.Container, []string, error) {
+	if cfg == nil {
+		return nil, nil, fmt.Errorf("create container: no config: %w", errdefs.ErrInvalidArgument)
+	}
+	if hc == nil {
+		hc = &container.HostConfig{}
+	}
+	if name != "" && !validName.MatchString(name) {
+		return nil, nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errdefs.ErrInvalidArgument)
+	}
+	img, err := e.images.Get(cfg.Image)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := validateHostConfig(hc); err != nil {
+		return nil, nil, err
+	}
+	var warnings []string
+	switch hc.NetworkMode {
+	case "", "default", "bridge", "none":
+	default:
+		return nil, nil, fmt.Errorf("network mode %q is not supported yet; use none: %w", hc.NetworkMode, errdefs.ErrInvalidArgument)
+	}
+	if hc.NetworkMode != "none" {
+		warnings = append(warnings, "berth has no container networking yet: the container gets only a loopback interface, as with --network none")
+	}
+	merged := mergeImageConfig(cfg, img)
+	if len(merged.Entrypoint)+len(merged.Cmd) == 0 {
+		return nil, nil, fmt.Errorf("no command specified: the image %s has no CMD or ENTRYPOINT; give one after the image name: %w", cfg.Image, errdefs.ErrInvalidArgument)
+	}
+	argv := append(slices.Clone([]string(merged.Entrypoint)), merged.Cmd...)
+	id := newID()
+	if name == "" {
+		name = e.randomName()
+	}
+	name = strings.TrimPrefix(name, "/")
+	if merged.Hostname == "" {
+		merged.Hostname = id[:12]
+	}
+	if hc.LogConfig.Type == "" {
+		hc.LogConfig.Type = "json-file"
+	}
+	if hc.LogConfig.Type != "json-file" {
+		return nil, nil, fmt.Errorf("log driver %q is not supported; use json-file: %w", hc.LogConfig.Type, errdefs.ErrInvalidArgument)
+	}
+	if _, _, err := logLimits(hc.LogConfig.Config); err != nil {
+		return nil, nil, err
+	}
+	dir := filepath.Join(e.dirs.Root, "containers", id)
+	c := &store.Container{
+		ID:         id,
+		Name:       name,
+		Created:    time.Now().UTC(),
+		Image:      cfg.Image,
+		ImageID:    img.ID,
+		Path:       argv[0],
+		Args:       argv[1:],
+		Config:     merged,
+		HostConfig: hc,
+		State:      store.State{Status: container.StateCreated},
+		Dir:        dir,
+		LogPath:    filepath.Join(dir, id+"-json.log"),
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create container: %w", err)
+	}
+	if err := writeEtcFiles(dir, merged.Hostname, merged.Domainname, hc.ExtraHosts); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("create container: %w", err)
+	}
+	if err := e.containers.Create(c); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	e.log.Info("created container", "container", id[:12], "name", name, "image", cfg.Image)
+	e.publish(c, "create")
+	return c, warnings, nil
+}
+
+func validateHostConfig(hc *container.HostConfig) error {
+	if hc.Memory != 0 && hc.Memory < minMemory {
+		return fmt.Errorf("minimum memory limit allowed is 6MB: %w", errdefs.ErrInvalidArgument)
+	}
+	if hc.Memory < 0 || hc.NanoCPUs < 0 {
+		return fmt.Errorf("memory and cpus must not be negative: %w", errdefs.ErrInvalidArgument)
+	}
+	if n := int64(numCPU()) * 1e9; hc.NanoCPUs > n {
+		return fmt.Errorf("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available: %w", n/1e9, n/1e9, errdefs.ErrInvalidArgument)
+	}
+	for _, b := range hc.Binds {
+		if _, err := parseBind(b); err != nil {
+			return err
+		}
+	}
+	for _, so := range hc.SecurityOpt {
+		switch so {
+		case "no-new-privileges", "no-new-privileges:true", "no-new-privileges=true",
+			"no-new-privileges:false", "no-new-privileges=false", "seccomp=unconfined", "seccomp:unconfined":
+		default:
+			return fmt.Errorf("security-opt %q is not supported; berth knows no-new-privileges and seccomp=unconfined: %w", so, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// mergeImageConfig fills what the user left unset from the image, as Docker does.
+func mergeImageConfig(cfg *container.Config, img image.Image) *container.Config {
+	c := *cfg
+	ic := img.Config.Config
+	if len(c.Entrypoint) == 0 {
+		c.Entrypoint = ic.Entrypoint
+		if len(c.Cmd) == 0 {
+			c.Cmd = ic.Cmd
+		}
+	}
+	c.Env = mergeEnv(ic.Env, cfg.Env)
+	if c.WorkingDir == "" {
+		c.WorkingDir = ic.WorkingDir
+	}
+	if c.User == "" {
+		c.User = ic.User
+	}
+	if c.StopSignal == "" {
+		c.StopSignal = ic.StopSignal
+	}
+	if len(ic.ExposedPorts) > 0 {
+		if c.ExposedPorts == nil {
+			c.ExposedPorts = network.PortSet{}
+		}
+		for p := range ic.ExposedPorts {
+			if port, err := network.ParsePort(p); err == nil {
+				c.ExposedPorts[port] = struct{}{}
+			}
+		}
+	}
+	if len(ic.Volumes) > 0 {
+		if c.Volumes == nil {
+			c.Volumes = map[string]struct{}{}
+		}
+		for v := range ic.Volumes {
+			c.Volumes[v] = struct{}{}
+		}
+	}
+	if len(ic.Labels) > 0 {
+		labels := map[string]string{}
+		for k, v := range ic.Labels {
+			labels[k] = v
+		}
+		for k, v := range cfg.Labels {
+			labels[k] = v
+		}
+		c.Labels = labels
+	}
+	return &c
+}
+
+func mergeEnv(base, add []string) []string {
+	out := slices.Clone(base)
+	for _, kv := range add {
+		name, _, _ := strings.Cut(kv, "=")
+		i := slices.IndexFunc(out, func(o string) bool { n, _, _ := strings.Cut(o, "="); return n == name })
+		if i >= 0 {
+			out[i] = kv
+		} else {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func newID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+var (
+	nameLeft  = []string{"brave", "calm", "eager", "fond", "keen", "lucid", "merry", "nimble", "quiet", "swift", "tidy", "witty", "bold", "gentle", "jolly", "proud"}
+	nameRight = []string{"anchor", "bay", "buoy", "cove", "dock", "ferry", "harbor", "keel", "mast", "pier", "quay", "reef", "sail", "tide", "wharf", "jetty"}
+)
+
+func (e *Engine) randomName() string {
+	pick := func(l []string) string {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(l))))
+		return l[n.Int64()]
+	}
+	for {
+		name := pick(nameLeft) + "_" + pick(nameRight)
+		if _, err := e.containers.Get(name); errors.Is(err, errdefs.ErrNotFound) {
+			return name
+		}
+		name += "_" + newID()[:4]
+		if _, err := e.containers.Get(name); errors.Is(err, errdefs.ErrNotFound) {
+			return name
+		}
+	}
+}
+
+// Get returns a container's record by ID, name or unique ID prefix.
+func (e *Engine) Get(ref string) (*store.Container, error) { return e.containers.Get(ref) }
+
+// List returns every container.
+func (e *Engine) List() ([]*store.Container, error) { return e.containers.List() }
+
+func (e *Engine) publish(c *store.Container, action string, attrs ...string) {
+	a := map[string]string{"name": c.Name, "image": c.Image}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		a[attrs[i]] = attrs[i+1]
+	}
+	for k, v := range c.Config.Labels {
+		a[k] = v
+	}
+	e.events.Publish(Event{Type: "container", Action: action, ID: c.ID, Attributes: a})
+}
+
+func notRunning(c *store.Container) error {
+	return fmt.Errorf("container %s is not running: %w", c.ID[:12], errdefs.ErrConflict)
+}

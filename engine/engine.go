@@ -1,0 +1,148 @@
+// Package engine is the only part of berth that changes the world: it creates, starts,
+// stops and removes containers, recording intent and result in the state store, and
+// supervises running containers through their shims. It publishes every change on one
+// event stream that waiters (wait, attach, logs -f, depends_on) consume.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/moby/moby/api/types/container"
+	bolt "go.etcd.io/bbolt"
+
+	"berth/engine/image"
+	"berth/engine/runtime"
+	"berth/statedir"
+	"berth/store"
+)
+
+// Config wires an Engine to its parts.
+type Config struct {
+	Dirs    statedir.Dirs
+	DB      *bolt.DB
+	Images  *image.Store
+	Runtime *runtime.Runtime
+	Log     *slog.Logger
+}
+
+// Engine runs containers.
+type Engine struct {
+	dirs       statedir.Dirs
+	containers *store.Containers
+	images     *image.Store
+	rt         *runtime.Runtime
+	log        *slog.Logger
+	events     *Events
+
+	// ctx ends the monitors when the daemon stops; containers keep running.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+
+	// mu guards locks and execs.
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+	execs map[string]*execSession
+}
+
+// New returns an Engine and re-adopts the containers a previous daemon left running.
+func New(c Config) (*Engine, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Engine{
+		dirs:       c.Dirs,
+		containers: store.NewContainers(c.DB),
+		images:     c.Images,
+		rt:         c.Runtime,
+		log:        c.Log,
+		events:     newEvents(),
+		ctx:        ctx,
+		cancel:     cancel,
+		locks:      map[string]*sync.Mutex{},
+		execs:      map[string]*execSession{},
+	}
+	if err := os.MkdirAll(filepath.Join(c.Dirs.Root, "containers"), 0o700); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := e.readopt(); err != nil {
+		cancel()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops supervising; the containers and their shims keep running.
+func (e *Engine) Close() {
+	e.cancel()
+	e.running.Wait()
+}
+
+// Events is the engine's event stream.
+func (e *Engine) Events() *Events { return e.events }
+
+// Images is the image store the engine runs containers from.
+func (e *Engine) Images() *image.Store { return e.images }
+
+// Dirs are the engine's directories.
+func (e *Engine) Dirs() statedir.Dirs { return e.dirs }
+
+// lock serializes changes to one container.
+func (e *Engine) lock(id string) func() {
+	e.mu.Lock()
+	l, ok := e.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		e.locks[id] = l
+	}
+	e.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// readopt finds every container a previous daemon recorded as running: a live shim is
+// watched again; a container that ended meanwhile gets its exit recorded and cleaned up.
+func (e *Engine) readopt() error {
+	list, err := e.containers.List()
+	if err != nil {
+		return fmt.Errorf("read containers: %w", err)
+	}
+	for _, c := range list {
+		switch c.State.Status {
+		case container.StateRunning, container.StatePaused, container.StateRestarting:
+			if pid, ok := e.rt.Alive(e.ctx, c.ID); ok {
+				e.log.Info("re-adopted running container", "container", c.ID[:12], "name", c.Name, "pid", pid)
+				e.watch(c.ID)
+				continue
+			}
+			e.log.Info("container ended while no daemon ran", "container", c.ID[:12], "name", c.Name)
+			ex, err := e.rt.ExitRecord(c.ID)
+			if err != nil {
+				return err
+			}
+			e.exited(c.ID, ex.ExitCode, ex.FinishedAt)
+		default:
+			// A crash between recording an exit and cleaning up leaves mounts behind.
+			if _, err := os.Stat(e.rt.Bundle(c.ID)); err == nil {
+				e.cleanupRuntime(c.ID)
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) cleanupRuntime(id string) {
+	if err := e.rt.Delete(context.Background(), id); err != nil {
+		e.log.Warn("delete runtime state", "container", id[:12], "err", err)
+	}
+	if err := e.images.Unmount(id); err != nil {
+		e.log.Warn("unmount root", "container", id[:12], "err", err)
+	}
+}
+
+var errStopped = errors.New("engine stopped")

@@ -1,0 +1,297 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/docker/go-units"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/sys/user"
+	securejoin "github.com/cyphar/filepath-securejoin"
+
+	"berth/engine/runtime"
+	"berth/store"
+)
+
+// Start starts a created or stopped container.
+func (e *Engine) Start(ctx context.Context, ref string) error {
+	c, err := e.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	err = e.startOnce(ctx, c.ID)
+	if err != nil && c.HostConfig.AutoRemove {
+		// docker run --rm waits for the removal even when the start failed.
+		if rerr := e.Remove(context.Background(), c.ID, RemoveOptions{Force: true}); rerr != nil {
+			e.log.Error("auto-remove after failed start", "container", c.ID[:12], "err", rerr)
+		}
+	}
+	return err
+}
+
+func (e *Engine) startOnce(ctx context.Context, id string) error {
+	unlock := e.lock(id)
+	defer unlock()
+	c, err := e.containers.Get(id)
+	if err != nil {
+		return err
+	}
+	switch c.State.Status {
+	case container.StateRunning, container.StatePaused:
+		return nil // Docker answers 304: already started
+	case container.StateRemoving, container.StateDead:
+		return fmt.Errorf("container %s is being removed: %w", c.Name, errdefs.ErrConflict)
+	}
+	pid, err := e.start(ctx, c)
+	if err != nil {
+		code := 125
+		if m := err.Error(); strings.Contains(m, "executable file not found") || strings.Contains(m, "no such file or directory") {
+			code = 127
+		} else if strings.Contains(m, "permission denied") {
+			code = 126
+		}
+		_, _ = e.containers.Update(c.ID, func(r *store.Container) error {
+			r.State.Error, r.State.ExitCode = err.Error(), code
+			return nil
+		})
+		return err
+	}
+	c, err = e.containers.Update(c.ID, func(r *store.Container) error {
+		r.State = store.State{Status: container.StateRunning, Pid: pid, StartedAt: time.Now().UTC()}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.log.Info("started container", "container", c.ID[:12], "name", c.Name, "pid", pid)
+	e.publish(c, "start")
+	e.watch(c.ID)
+	return nil
+}
+
+// start mounts the root and starts the container's shim; on failure it undoes both.
+func (e *Engine) start(ctx context.Context, c *store.Container) (int, error) {
+	rootfs, err := e.images.Mount(c.ID, c.ImageID)
+	if err != nil {
+		return 0, fmt.Errorf("mount root of %s: %w", c.Name, err)
+	}
+	cfg, err := e.runtimeConfig(c, rootfs)
+	if err != nil {
+		_ = e.images.Unmount(c.ID)
+		return 0, err
+	}
+	maxBytes, maxFiles, _ := logLimits(c.HostConfig.LogConfig.Config)
+	pid, err := e.rt.Start(ctx, cfg, runtime.StartOptions{
+		Log:       runtime.LogOptions{Path: c.LogPath, MaxBytes: maxBytes, MaxFiles: maxFiles},
+		OpenStdin: c.Config.OpenStdin,
+	})
+	if err != nil {
+		e.cleanupRuntime(c.ID)
+		var se *runtime.StartError
+		if errors.As(err, &se) {
+			return 0, fmt.Errorf("%s: %w", se.Msg, errdefs.ErrInvalidArgument)
+		}
+		return 0, err
+	}
+	return pid, nil
+}
+
+func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Config, error) {
+	hc := c.HostConfig
+	u, err := resolveUser(rootfs, c.Config.User)
+	if err != nil {
+		return runtime.Config{}, fmt.Errorf("user %q of %s: %w", c.Config.User, c.Name, errdefs.ErrInvalidArgument)
+	}
+	env := c.Config.Env
+	if !hasEnv(env, "PATH") {
+		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	if !hasEnv(env, "HOSTNAME") {
+		env = append(env, "HOSTNAME="+c.Config.Hostname)
+	}
+	if !hasEnv(env, "HOME") {
+		env = append(env, "HOME="+u.Home)
+	}
+	if c.Config.Tty && !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	cfg := runtime.Config{
+		ID: c.ID, Rootfs: rootfs,
+		Args: append([]string{c.Path}, c.Args...), Env: env, Cwd: c.Config.WorkingDir,
+		UID: uint32(u.Uid), GID: uint32(u.Gid), Hostname: c.Config.Hostname,
+		Terminal:     c.Config.Tty,
+		CgroupParent: "/berth-" + e.dirs.Tag,
+		MemoryBytes:  hc.Memory, NanoCPUs: hc.NanoCPUs,
+		CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, Privileged: hc.Privileged,
+		ReadOnly: hc.ReadonlyRootfs, Seccomp: true,
+		ShmSizeBytes: hc.ShmSize,
+	}
+	if hc.PidsLimit != nil {
+		cfg.PidsLimit = *hc.PidsLimit
+	}
+	for _, g := range u.Sgids {
+		cfg.AdditionalGids = append(cfg.AdditionalGids, uint32(g))
+	}
+	for _, so := range hc.SecurityOpt {
+		switch so {
+		case "no-new-privileges", "no-new-privileges:true", "no-new-privileges=true":
+			cfg.NoNewPrivileges = true
+		case "seccomp=unconfined", "seccomp:unconfined":
+			cfg.Seccomp = false
+		}
+	}
+	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
+		cfg.Mounts = append(cfg.Mounts, runtime.Mount{Source: filepath.Join(c.Dir, f), Destination: "/etc/" + f})
+	}
+	for _, b := range hc.Binds {
+		m, err := parseBind(b)
+		if err != nil {
+			return runtime.Config{}, err
+		}
+		// Docker creates a missing host directory for -v.
+		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(m.Source, 0o755); err != nil {
+				return runtime.Config{}, fmt.Errorf("create bind source %s: %w", m.Source, err)
+			}
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	for dst, opts := range hc.Tmpfs {
+		m := runtime.Mount{Type: "tmpfs", Destination: dst}
+		if opts != "" {
+			m.Options = strings.Split(opts, ",")
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	return cfg, nil
+}
+
+// parseBind parses a -v HOST:CTR[:ro|rw] bind.
+func parseBind(b string) (runtime.Mount, error) {
+	parts := strings.Split(b, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return runtime.Mount{}, fmt.Errorf("invalid volume %q: use HOST:CONTAINER[:ro]: %w", b, errdefs.ErrInvalidArgument)
+	}
+	m := runtime.Mount{Source: parts[0], Destination: parts[1]}
+	if !filepath.IsAbs(m.Source) {
+		return runtime.Mount{}, fmt.Errorf("invalid volume %q: named volumes are not supported yet; give an absolute host path: %w", b, errdefs.ErrInvalidArgument)
+	}
+	if !filepath.IsAbs(m.Destination) {
+		return runtime.Mount{}, fmt.Errorf("invalid volume %q: the container path must be absolute: %w", b, errdefs.ErrInvalidArgument)
+	}
+	if len(parts) == 3 {
+		for _, o := range strings.Split(parts[2], ",") {
+			switch o {
+			case "ro":
+				m.ReadOnly = true
+			case "rw", "z", "Z", "rprivate", "private", "rslave", "slave":
+			default:
+				return runtime.Mount{}, fmt.Errorf("invalid volume %q: unknown option %q; use ro or rw: %w", b, o, errdefs.ErrInvalidArgument)
+			}
+		}
+	}
+	return m, nil
+}
+
+// resolveUser resolves "user[:group]" (names or IDs) against the container's own
+// /etc/passwd and /etc/group, as Docker does.
+func resolveUser(rootfs, spec string) (*user.ExecUser, error) {
+	passwd, err := securejoin.SecureJoin(rootfs, "/etc/passwd")
+	if err != nil {
+		return nil, err
+	}
+	group, err := securejoin.SecureJoin(rootfs, "/etc/group")
+	if err != nil {
+		return nil, err
+	}
+	def := &user.ExecUser{Uid: 0, Gid: 0, Home: "/"}
+	return user.GetExecUserPath(spec, def, passwd, group)
+}
+
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if n, _, _ := strings.Cut(kv, "="); n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// logLimits reads json-file's max-size and max-file options.
+func logLimits(opts map[string]string) (maxBytes int64, maxFiles int, err error) {
+	maxFiles = 1
+	if s, ok := opts["max-size"]; ok && s != "-1" {
+		if maxBytes, err = units.RAMInBytes(s); err != nil || maxBytes <= 0 {
+			return 0, 0, fmt.Errorf("invalid log-opt max-size %q: use a size such as 10m: %w", s, errdefs.ErrInvalidArgument)
+		}
+	}
+	if s, ok := opts["max-file"]; ok {
+		if maxFiles, err = strconv.Atoi(s); err != nil || maxFiles < 1 {
+			return 0, 0, fmt.Errorf("invalid log-opt max-file %q: use a whole number of at least 1: %w", s, errdefs.ErrInvalidArgument)
+		}
+		if maxBytes == 0 && maxFiles > 1 {
+			return 0, 0, fmt.Errorf("log-opt max-file needs max-size: %w", errdefs.ErrInvalidArgument)
+		}
+	}
+	for k := range opts {
+		switch k {
+		case "max-size", "max-file", "compress", "labels", "env", "tag":
+		default:
+			return 0, 0, fmt.Errorf("unknown log-opt %q for json-file: %w", k, errdefs.ErrInvalidArgument)
+		}
+	}
+	return maxBytes, maxFiles, nil
+}
+
+func numCPU() int { return goruntime.NumCPU() }
+
+// watch supervises a running container until it exits or the engine stops.
+func (e *Engine) watch(id string) {
+	e.running.Add(1)
+	go func() {
+		defer e.running.Done()
+		ex, err := e.rt.Wait(e.ctx, id)
+		if err != nil {
+			if e.ctx.Err() == nil {
+				e.log.Error("lost container", "container", id[:12], "err", err)
+			}
+			return
+		}
+		e.exited(id, ex.ExitCode, ex.FinishedAt)
+	}()
+}
+
+// exited records a container's exit, then frees what it held, then removes it when it
+// was started with --rm.
+func (e *Engine) exited(id string, code int, at time.Time) {
+	unlock := e.lock(id)
+	c, err := e.containers.Update(id, func(r *store.Container) error {
+		r.State.Status = container.StateExited
+		r.State.ExitCode = code
+		r.State.FinishedAt = at
+		r.State.Pid = 0
+		return nil
+	})
+	if err != nil {
+		unlock()
+		e.log.Error("record exit", "container", id[:12], "err", err)
+		return
+	}
+	e.cleanupRuntime(id)
+	e.log.Info("container exited", "container", id[:12], "name", c.Name, "code", code)
+	e.publish(c, "die", "exitCode", strconv.Itoa(code))
+	unlock()
+	if c.HostConfig.AutoRemove {
+		if err := e.Remove(context.Background(), id, RemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
+			e.log.Error("auto-remove", "container", id[:12], "err", err)
+		}
+	}
+}
