@@ -65,6 +65,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 
 // ServeHTTP strips Docker's /vX.Y version prefix and routes the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Api-Version", version.APIVersion)
+	w.Header().Set("Server", "berth/"+version.Version+" ("+goruntime.GOOS+")")
 	if v, rest, ok := versionPrefix(r.URL.Path); ok {
 		if compareVersions(v, version.MinAPIVersion) < 0 {
 			writeError(w, fmt.Errorf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version: %w",
@@ -73,8 +75,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.URL.Path = rest
 	}
-	w.Header().Set("Api-Version", version.APIVersion)
-	w.Header().Set("Server", "berth/"+version.Version+" ("+goruntime.GOOS+")")
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -1,0 +1,52 @@
+package berth_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// deps lists every package pkg imports, directly or not.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// TestImportArrows guards the package arrows of DESIGN.md: data flows one way, and the
+// binaries paid per container start stay lean.
+func TestImportArrows(t *testing.T) {
+	rules := []struct {
+		pkg       string
+		forbidden []string // import path prefixes
+	}{
+		// Below the engine: no Compose, no project, no engine.
+		{"./engine/runtime/...", []string{"berth/engine", "berth/project", "berth/compose", "berth/api", "berth/store"}},
+		{"./engine/image/...", []string{"berth/engine/runtime", "berth/project", "berth/compose", "berth/api", "berth/store"}},
+		{"./store/...", []string{"berth/engine", "berth/api", "berth/project", "berth/compose"}},
+		{"./engine", []string{"berth/api", "berth/daemon", "berth/cmd"}},
+		// Re-executed as every container's init: libcontainer and little else.
+		{"./cmd/berth-runtime", []string{"berth/", "github.com/moby/moby", "github.com/google/go-containerregistry", "go.etcd.io/bbolt", "net/http", "github.com/spf13/cobra"}},
+		// One per container: tiny.
+		{"./cmd/berth-shim", []string{"github.com/opencontainers/runc", "github.com/moby", "github.com/google", "go.etcd.io/bbolt", "net/http", "github.com/spf13/cobra", "berth/engine/image", "berth/store"}},
+	}
+	for _, r := range rules {
+		t.Run(r.pkg, func(t *testing.T) {
+			for _, d := range deps(t, r.pkg) {
+				for _, f := range r.forbidden {
+					if strings.HasPrefix(d, f) && !isSelf(r.pkg, d) {
+						t.Errorf("%s imports %s", r.pkg, d)
+					}
+				}
+			}
+		})
+	}
+}
+
+func isSelf(pattern, dep string) bool {
+	p := "berth/" + strings.TrimSuffix(strings.TrimPrefix(pattern, "./"), "/...")
+	return dep == p || strings.HasPrefix(dep, p+"/")
+}

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/moby/api/types/container"
+
+	"berth/engine/image"
+)
+
+func TestMergeImageConfig(t *testing.T) {
+	img := image.Image{Config: v1.ConfigFile{Config: v1.Config{
+		Entrypoint: []string{"/entry"}, Cmd: []string{"serve"}, Env: []string{"PATH=/bin", "A=1"},
+		WorkingDir: "/app", User: "app", Labels: map[string]string{"l": "image", "k": "image"},
+		ExposedPorts: map[string]struct{}{"80/tcp": {}},
+	}}}
+	tests := []struct {
+		name           string
+		cfg            container.Config
+		wantEntrypoint []string
+		wantCmd        []string
+		wantEnv        []string
+		wantUser       string
+	}{
+		{"image defaults", container.Config{}, []string{"/entry"}, []string{"serve"}, []string{"PATH=/bin", "A=1"}, "app"},
+		{"cmd replaces image cmd", container.Config{Cmd: []string{"x"}}, []string{"/entry"}, []string{"x"}, nil, "app"},
+		{"entrypoint drops image cmd", container.Config{Entrypoint: []string{"/sh"}}, []string{"/sh"}, nil, nil, "app"},
+		{"env overrides by name", container.Config{Env: []string{"A=2", "B=3"}}, nil, nil, []string{"PATH=/bin", "A=2", "B=3"}, "app"},
+		{"user override", container.Config{User: "0:0"}, nil, nil, nil, "0:0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := mergeImageConfig(&tt.cfg, img)
+			if tt.wantEntrypoint != nil && !slices.Equal(got.Entrypoint, tt.wantEntrypoint) {
+				t.Errorf("entrypoint %v", got.Entrypoint)
+			}
+			if (tt.wantEntrypoint != nil || tt.wantCmd != nil) && !slices.Equal(got.Cmd, tt.wantCmd) {
+				t.Errorf("cmd %v, want %v", got.Cmd, tt.wantCmd)
+			}
+			if tt.wantEnv != nil && !slices.Equal(got.Env, tt.wantEnv) {
+				t.Errorf("env %v", got.Env)
+			}
+			if got.User != tt.wantUser || got.WorkingDir != "/app" {
+				t.Errorf("user %q workdir %q", got.User, got.WorkingDir)
+			}
+			if len(got.ExposedPorts) != 1 {
+				t.Errorf("exposed ports %v", got.ExposedPorts)
+			}
+		})
+	}
+	withLabels := mergeImageConfig(&container.Config{Labels: map[string]string{"k": "mine"}}, img)
+	if withLabels.Labels["k"] != "mine" || withLabels.Labels["l"] != "image" {
+		t.Errorf("labels %v", withLabels.Labels)
+	}
+}
+
+func TestParseBind(t *testing.T) {
+	tests := []struct {
+		in   string
+		ro   bool
+		fail string
+	}{
+		{in: "/h:/c"},
+		{in: "/h:/c:ro", ro: true},
+		{in: "/h:/c:rw"},
+		{in: "data:/c", fail: "named volumes"},
+		{in: "/h:c", fail: "must be absolute"},
+		{in: "/h", fail: "HOST:CONTAINER"},
+		{in: "/h:/c:xx", fail: "unknown option"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			m, err := parseBind(tt.in)
+			if tt.fail != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.fail) || !errdefs.IsInvalidArgument(err) {
+					t.Fatalf("err %v, want %q", err, tt.fail)
+				}
+				return
+			}
+			if err != nil || m.ReadOnly != tt.ro || m.Source != "/h" || m.Destination != "/c" {
+				t.Fatalf("%+v %v", m, err)
+			}
+		})
+	}
+}
+
+func TestLogLimits(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  map[string]string
+		bytes int64
+		files int
+		fail  bool
+	}{
+		{"none", nil, 0, 1, false},
+		{"size and files", map[string]string{"max-size": "10m", "max-file": "3"}, 10 << 20, 3, false},
+		{"bad size", map[string]string{"max-size": "lots"}, 0, 0, true},
+		{"files without size", map[string]string{"max-file": "3"}, 0, 0, true},
+		{"zero files", map[string]string{"max-size": "1k", "max-file": "0"}, 0, 0, true},
+		{"unknown", map[string]string{"colour": "red"}, 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, f, err := logLimits(tt.opts)
+			if (err != nil) != tt.fail || (!tt.fail && (b != tt.bytes || f != tt.files)) {
+				t.Errorf("got %d %d %v", b, f, err)
+			}
+		})
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	for in, want := range map[string]int{"": 15, "TERM": 15, "SIGKILL": 9, "usr1": 10, "9": 9} {
+		got, err := ParseSignal(in)
+		if err != nil || int(got) != want {
+			t.Errorf("%q: %d %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"NOPE", "0", "99"} {
+		if _, err := ParseSignal(bad); !errdefs.IsInvalidArgument(err) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestEtcFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeEtcFiles(dir, "web", "", []string{"db:10.0.0.2"}); err != nil {
+		t.Fatal(err)
+	}
+	hosts, _ := os.ReadFile(filepath.Join(dir, "hosts"))
+	for _, want := range []string{"127.0.0.1\tlocalhost", "10.0.0.2\tdb", "127.0.1.1\tweb"} {
+		if !strings.Contains(string(hosts), want) {
+			t.Errorf("hosts lacks %q:\n%s", want, hosts)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "hostname")); string(b) != "web\n" {
+		t.Errorf("hostname %q", b)
+	}
+	if err := writeEtcFiles(dir, "web", "", []string{"db"}); err == nil {
+		t.Error("extra host without IP accepted")
+	}
+}
