@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/sys/user"
-	securejoin "github.com/cyphar/filepath-securejoin"
 
 	"berth/engine/runtime"
 	"berth/store"

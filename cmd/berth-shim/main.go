@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	goruntime "runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -39,7 +40,8 @@ type options struct {
 }
 
 func main() {
-	// One idle shim per container: keep its heap small.
+	// One idle shim per container: one P and a small heap keep its RSS low.
+	goruntime.GOMAXPROCS(1)
 	debug.SetGCPercent(25)
 	var o options
 	fs := flag.NewFlagSet("berth-shim", flag.ExitOnError)
@@ -111,6 +113,8 @@ func run(o options, syncPipe *os.File) error {
 	}
 	report(shimproto.Start{Pid: s.pid})
 	go s.serve(ln)
+	// Start-up garbage (the runtime's output, flag parsing) is not needed again.
+	debug.FreeOSMemory()
 
 	s.reap(sigchld)
 	// The pid namespace is gone with its init, so every writer of the pipes is too; the
