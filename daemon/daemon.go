@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +61,11 @@ func run(ctx context.Context, c Config) error {
 	if err != nil {
 		return err
 	}
+	file, err := readFile(filepath.Join(d.Root, "daemon.json"))
+	if err != nil {
+		return err
+	}
+	insecure := append(c.InsecureRegistries, file.InsecureRegistries...)
 	// The database lock makes this the only daemon of the root.
 	db, err := store.Open(filepath.Join(d.Root, "berth.db"))
 	if err != nil {
@@ -97,7 +104,7 @@ func run(ctx context.Context, c Config) error {
 		c.Ready.Close()
 		c.Ready = nil
 	}
-	err = api.New(eng, log, c.InsecureRegistries).Serve(ctx, ln)
+	err = api.New(eng, log, insecure).Serve(ctx, ln)
 	log.Info("daemon stopped; containers keep running")
 	return err
 }
@@ -118,4 +125,27 @@ func helpers(dir string) (runtimeBin, shimBin string, err error) {
 		}
 	}
 	return runtimeBin, shimBin, nil
+}
+
+// fileConfig is ROOT/daemon.json, the settings a daemon started by the CLI cannot get
+// as flags. Keys follow Docker's daemon.json.
+type fileConfig struct {
+	InsecureRegistries []string `json:"insecure-registries"`
+}
+
+func readFile(path string) (fileConfig, error) {
+	var fc fileConfig
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fc, nil
+	}
+	if err != nil {
+		return fc, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fc); err != nil {
+		return fc, fmt.Errorf("%s: %v; the file holds a JSON object such as {\"insecure-registries\": [\"127.0.0.1:5000\"]}", path, err)
+	}
+	return fc, nil
 }

@@ -18,6 +18,7 @@ type daemonOptions struct {
 	readyFD   int
 	logFormat string
 	debug     bool
+	insecure  []string
 }
 
 func newDaemonCommand(g *globalOptions) *cobra.Command {
@@ -35,6 +36,7 @@ func newDaemonCommand(g *globalOptions) *cobra.Command {
 	_ = f.MarkHidden("ready-fd")
 	f.StringVar(&opts.logFormat, "log-format", "text", "log format: text or json")
 	f.BoolVarP(&opts.debug, "debug", "D", false, "log debug messages")
+	f.StringArrayVar(&opts.insecure, "insecure-registry", nil, "registry (HOST:PORT) to reach over plain HTTP; also read from ROOT/daemon.json \"insecure-registries\"")
 	return cmd
 }
 
@@ -53,7 +55,7 @@ func runDaemon(ctx context.Context, g *globalOptions, opts daemonOptions) error 
 	default:
 		return fmt.Errorf("invalid --log-format %q: use text or json", opts.logFormat)
 	}
-	cfg := daemon.Config{Dirs: statedir.Resolve(g.root), Log: slog.New(h)}
+	cfg := daemon.Config{Dirs: statedir.Resolve(g.root), Log: slog.New(h), InsecureRegistries: opts.insecure}
 	if opts.readyFD >= 0 {
 		cfg.Ready = os.NewFile(uintptr(opts.readyFD), "ready")
 		if cfg.Ready == nil {

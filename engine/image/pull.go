@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"runtime"
 	"slices"
+	"syscall"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	rtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // PullOptions are the options of Pull.
@@ -24,6 +28,25 @@ type PullOptions struct {
 	// Progress, if set, is told the bytes of each layer downloaded so far.
 	// Layers the store already has are not downloaded and not reported.
 	Progress func(layer string, done, total int64)
+	// Timeout bounds connecting to the registry and waiting for each answer's headers;
+	// 0 means 30 s.
+	Timeout time.Duration
+}
+
+// transport is the HTTP transport of one pull: a registry that does not answer fails
+// the pull instead of hanging it.
+func transport(timeout time.Duration) http.RoundTripper {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConnsPerHost:   4,
+	}
 }
 
 // Pull fetches ref for linux/GOARCH and adds it to the store, tagged ref
@@ -42,7 +65,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (Image, 
 	if auth == nil {
 		auth = authn.Anonymous
 	}
-	desc, err := remote.Get(r, remote.WithContext(ctx), remote.WithAuth(auth),
+	desc, err := remote.Get(r, remote.WithContext(ctx), remote.WithAuth(auth), remote.WithTransport(transport(opts.Timeout)),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
 	if err != nil {
 		return Image{}, fmt.Errorf("pull %s: %w", ref, registryError(err))
@@ -85,8 +108,12 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (Image, 
 
 // registryError gives registry failures a category callers can branch on.
 func registryError(err error) error {
-	var te *transport.Error
+	var te *rtransport.Error
 	if !errors.As(err, &te) {
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+			return errorf(errdefs.ErrUnavailable, "registry unreachable: %w", err)
+		}
 		return err
 	}
 	switch te.StatusCode {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -133,4 +134,55 @@ func TestPull(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPullRegistryFailures: a registry that refuses, fails or hangs gives a categorized
+// error naming the image, and leaves the store as it was.
+func TestPullRegistryFailures(t *testing.T) {
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	handlers := []struct {
+		name string
+		h    http.HandlerFunc
+		cat  error
+	}{
+		{"server error", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, errdefs.ErrUnavailable},
+		{"refuses credentials", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }, errdefs.ErrPermissionDenied},
+		{"hangs", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		}, errdefs.ErrUnavailable},
+	}
+	for _, tt := range handlers {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewUnstartedServer(tt.h)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Listener = ln
+			srv.Start()
+			defer srv.Close()
+			s := newStore(t)
+			ref := ln.Addr().String() + "/x/y:1"
+			_, err = s.Pull(context.Background(), ref, PullOptions{Insecure: []string{ln.Addr().String()}, Timeout: 300 * time.Millisecond})
+			if !errors.Is(err, tt.cat) || !strings.Contains(err.Error(), ref) {
+				t.Fatalf("got %v, want a %v error naming %s", err, tt.cat, ref)
+			}
+			if list, _ := s.List(); len(list) != 0 {
+				t.Errorf("store changed: %v", list)
+			}
+		})
+	}
+	t.Run("nothing listening", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		_, err := newStore(t).Pull(context.Background(), addr+"/x:1", PullOptions{Insecure: []string{addr}, Timeout: 300 * time.Millisecond})
+		if !errors.Is(err, errdefs.ErrUnavailable) {
+			t.Fatalf("got %v", err)
+		}
+	})
 }
