@@ -6,12 +6,12 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	bolt "go.etcd.io/bbolt"
@@ -105,32 +105,57 @@ func (e *Engine) lock(id string) func() {
 	return l.Unlock
 }
 
-// readopt finds every container a previous daemon recorded as running: a live shim is
-// watched again; a container that ended meanwhile gets its exit recorded and cleaned up.
+// readopt finds what a previous daemon left: a container with a live shim is watched
+// again (even one whose start was not yet recorded); one that ended meanwhile gets its
+// exit recorded and its runtime cleaned up; a removal cut short is finished; files of
+// containers that were never recorded are deleted.
 func (e *Engine) readopt() error {
 	list, err := e.containers.List()
 	if err != nil {
 		return fmt.Errorf("read containers: %w", err)
 	}
+	known := map[string]bool{}
 	for _, c := range list {
+		known[c.ID] = true
+		if pid, ok := e.rt.Alive(e.ctx, c.ID); ok {
+			if c.State.Status != container.StateRunning && c.State.Status != container.StatePaused {
+				if _, err := e.containers.Update(c.ID, func(r *store.Container) error {
+					r.State = store.State{Status: container.StateRunning, Pid: pid, StartedAt: time.Now().UTC()}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			e.log.Info("re-adopted running container", "container", c.ID[:12], "name", c.Name, "pid", pid)
+			e.watch(c.ID)
+			continue
+		}
 		switch c.State.Status {
 		case container.StateRunning, container.StatePaused, container.StateRestarting:
-			if pid, ok := e.rt.Alive(e.ctx, c.ID); ok {
-				e.log.Info("re-adopted running container", "container", c.ID[:12], "name", c.Name, "pid", pid)
-				e.watch(c.ID)
-				continue
-			}
 			e.log.Info("container ended while no daemon ran", "container", c.ID[:12], "name", c.Name)
 			ex, err := e.rt.ExitRecord(c.ID)
 			if err != nil {
 				return err
 			}
 			e.exited(c.ID, ex.ExitCode, ex.FinishedAt)
+		case container.StateRemoving:
+			e.log.Info("finishing an interrupted removal", "container", c.ID[:12], "name", c.Name)
+			if err := e.Remove(e.ctx, c.ID, RemoveOptions{Force: true}); err != nil {
+				return err
+			}
 		default:
 			// A crash between recording an exit and cleaning up leaves mounts behind.
 			if _, err := os.Stat(e.rt.Bundle(c.ID)); err == nil {
 				e.cleanupRuntime(c.ID)
 			}
+		}
+	}
+	// A crash during create leaves a directory without a record.
+	dirs, _ := os.ReadDir(filepath.Join(e.dirs.Root, "containers"))
+	for _, d := range dirs {
+		if !known[d.Name()] {
+			e.log.Info("removing files of a container that was never recorded", "container", d.Name())
+			_ = os.RemoveAll(filepath.Join(e.dirs.Root, "containers", d.Name()))
 		}
 	}
 	return nil
@@ -144,5 +169,3 @@ func (e *Engine) cleanupRuntime(id string) {
 		e.log.Warn("unmount root", "container", id[:12], "err", err)
 	}
 }
-
-var errStopped = errors.New("engine stopped")
