@@ -235,7 +235,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		Name:               hostname,
 		ServerVersion:      version.Version,
 		DefaultRuntime:     "berth-runtime",
-		SecurityOptions:    []string{"name=seccomp,profile=builtin", "name=cgroupns"},
+		SecurityOptions:    []string{"name=seccomp,profile=builtin"},
 		IndexServerAddress: "https://index.docker.io/v1/",
 	}
 	for _, c := range list {

@@ -19,6 +19,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 
 	"berth/engine/image"
+	"berth/engine/runtime"
 	"berth/store"
 )
 
@@ -55,6 +56,7 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	if hc.NetworkMode != "none" {
 		warnings = append(warnings, "berth has no container networking yet: the container gets only a loopback interface, as with --network none")
 	}
+	warnings = append(warnings, unsupported(cfg, hc)...)
 	merged := mergeImageConfig(cfg, img)
 	if len(merged.Entrypoint)+len(merged.Cmd) == 0 {
 		return nil, nil, fmt.Errorf("no command specified: the image %s has no CMD or ENTRYPOINT; give one after the image name: %w", cfg.Image, errdefs.ErrInvalidArgument)
@@ -122,6 +124,16 @@ func validateHostConfig(hc *container.HostConfig) error {
 		if _, err := parseBind(b); err != nil {
 			return err
 		}
+	}
+	if _, err := runtime.Capabilities(hc.CapAdd, hc.CapDrop, hc.Privileged); err != nil {
+		return fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	var rls []runtime.Rlimit
+	for _, u := range hc.Ulimits {
+		rls = append(rls, runtime.Rlimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
+	if err := runtime.CheckRlimits(rls); err != nil {
+		return fmt.Errorf("%v: %w", err, errdefs.ErrInvalidArgument)
 	}
 	for _, so := range hc.SecurityOpt {
 		switch so {
@@ -246,4 +258,33 @@ func (e *Engine) publish(c *store.Container, action string, attrs ...string) {
 
 func notRunning(c *store.Container) error {
 	return fmt.Errorf("container %s is not running: %w", c.ID[:12], errdefs.ErrConflict)
+}
+
+// unsupported names the settings berth accepts but does not act on yet, so none is
+// ignored silently.
+func unsupported(cfg *container.Config, hc *container.HostConfig) []string {
+	var out []string
+	add := func(what string) { out = append(out, what+" is not supported yet and is ignored") }
+	if len(hc.PortBindings) > 0 || hc.PublishAllPorts {
+		add("publishing ports (-p, -P)")
+	}
+	if hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != "no" {
+		add("the restart policy " + string(hc.RestartPolicy.Name))
+	}
+	if cfg.Healthcheck != nil && len(cfg.Healthcheck.Test) > 0 && cfg.Healthcheck.Test[0] != "NONE" {
+		add("the healthcheck")
+	}
+	if len(hc.Devices) > 0 {
+		add("adding devices (--device)")
+	}
+	if len(cfg.Volumes) > 0 {
+		out = append(out, "anonymous volumes (-v /path, image VOLUME) are not supported yet: those paths stay in the container's own layer and go with it")
+	}
+	if len(hc.Mounts) > 0 {
+		add("--mount")
+	}
+	if len(hc.VolumesFrom) > 0 {
+		add("--volumes-from")
+	}
+	return out
 }

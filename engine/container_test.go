@@ -147,3 +147,38 @@ func TestEtcFiles(t *testing.T) {
 		t.Error("extra host without IP accepted")
 	}
 }
+
+func TestUnsupportedSettingsWarn(t *testing.T) {
+	cfg := &container.Config{Volumes: map[string]struct{}{"/data": {}}}
+	hc := &container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "always"}}
+	got := unsupported(cfg, hc)
+	if len(got) != 2 || !strings.Contains(got[0], "always") || !strings.Contains(got[1], "anonymous volumes") {
+		t.Errorf("warnings %q", got)
+	}
+	if got := unsupported(&container.Config{}, &container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "no"}}); len(got) != 0 {
+		t.Errorf("warnings for defaults: %q", got)
+	}
+}
+
+func TestValidateHostConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		hc   container.HostConfig
+		ok   bool
+	}{
+		{"defaults", container.HostConfig{}, true},
+		{"memory too small", container.HostConfig{Resources: container.Resources{Memory: 1 << 20}}, false},
+		{"too many cpus", container.HostConfig{Resources: container.Resources{NanoCPUs: 1e12}}, false},
+		{"unknown cap", container.HostConfig{CapAdd: []string{"FLY"}}, false},
+		{"bad security opt", container.HostConfig{SecurityOpt: []string{"apparmor=x"}}, false},
+		{"nnp", container.HostConfig{SecurityOpt: []string{"no-new-privileges"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := validateHostConfig(&tt.hc)
+			if (err == nil) != tt.ok || (err != nil && !errdefs.IsInvalidArgument(err)) {
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+}

@@ -141,7 +141,7 @@ func (e *Engine) readopt() error {
 		case container.StateRemoving:
 			e.log.Info("finishing an interrupted removal", "container", c.ID[:12], "name", c.Name)
 			if err := e.Remove(e.ctx, c.ID, RemoveOptions{Force: true}); err != nil {
-				return err
+				e.log.Error("interrupted removal failed again; rm -f retries it", "container", c.ID[:12], "err", err)
 			}
 		default:
 			// A crash between recording an exit and cleaning up leaves mounts behind.

@@ -134,8 +134,11 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 		ReadOnly: hc.ReadonlyRootfs, Seccomp: true,
 		ShmSizeBytes: hc.ShmSize,
 	}
-	if hc.PidsLimit != nil {
-		cfg.PidsLimit = *hc.PidsLimit
+	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
+		cfg.PidsLimit = *hc.PidsLimit // 0 and -1 mean unlimited, as in Docker
+	}
+	for _, u := range hc.Ulimits {
+		cfg.Rlimits = append(cfg.Rlimits, runtime.Rlimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
 	for _, g := range u.Sgids {
 		cfg.AdditionalGids = append(cfg.AdditionalGids, uint32(g))

@@ -49,6 +49,33 @@ type Config struct {
 	Seccomp bool
 	// ShmSizeBytes sizes /dev/shm; 0 gives Docker's 64 MiB.
 	ShmSizeBytes int64
+	// Rlimits override the default limits (Docker's --ulimit), by name such as "nofile".
+	Rlimits []Rlimit
+}
+
+// Rlimit is one resource limit; Name is Docker's short form ("nofile", "nproc", ...).
+type Rlimit struct {
+	Name       string
+	Soft, Hard int64
+}
+
+var rlimitNames = map[string]bool{
+	"as": true, "core": true, "cpu": true, "data": true, "fsize": true, "locks": true,
+	"memlock": true, "msgqueue": true, "nice": true, "nofile": true, "nproc": true,
+	"rss": true, "rtprio": true, "rttime": true, "sigpending": true, "stack": true,
+}
+
+// CheckRlimits validates Docker --ulimit settings.
+func CheckRlimits(rls []Rlimit) error {
+	for _, r := range rls {
+		if !rlimitNames[r.Name] {
+			return fmt.Errorf("invalid ulimit %q: unknown name", r.Name)
+		}
+		if r.Soft > r.Hard && r.Hard >= 0 {
+			return fmt.Errorf("invalid ulimit %s: soft limit %d is above hard limit %d", r.Name, r.Soft, r.Hard)
+		}
+	}
+	return nil
 }
 
 // DefaultCaps is Docker's default capability set.
@@ -202,6 +229,14 @@ func Spec(c Config) (*specs.Spec, error) {
 	}
 	for _, m := range c.Mounts {
 		s.Mounts = append(s.Mounts, ociMount(m))
+	}
+	if err := CheckRlimits(c.Rlimits); err != nil {
+		return nil, fmt.Errorf("build spec: %w", err)
+	}
+	for _, r := range c.Rlimits {
+		typ := "RLIMIT_" + strings.ToUpper(r.Name)
+		s.Process.Rlimits = slices.DeleteFunc(s.Process.Rlimits, func(o specs.POSIXRlimit) bool { return o.Type == typ })
+		s.Process.Rlimits = append(s.Process.Rlimits, specs.POSIXRlimit{Type: typ, Soft: uint64(r.Soft), Hard: uint64(r.Hard)})
 	}
 	if c.MemoryBytes < 0 || c.NanoCPUs < 0 || c.PidsLimit < 0 {
 		return nil, fmt.Errorf("build spec: limits must not be negative")
