@@ -146,10 +146,19 @@ func (s *Server) containerList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	all := boolQuery(r, "all")
+	f, err := parseFilters(r, containerFilterKeys...)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	// A status filter lists stopped containers too, as in Docker.
+	all := boolQuery(r, "all") || len(f["status"]) > 0 || len(f["exited"]) > 0
 	out := []container.Summary{}
 	for _, c := range list {
 		if !all && c.State.Status != container.StateRunning && c.State.Status != container.StatePaused {
+			continue
+		}
+		if !f.container(c) {
 			continue
 		}
 		out = append(out, summary(c))

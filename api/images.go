@@ -77,9 +77,16 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	f, err := parseFilters(r, imageFilterKeys...)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	out := []image.Summary{}
 	for _, img := range imgs {
-		out = append(out, imageSummary(img))
+		if f.image(img) {
+			out = append(out, imageSummary(img))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
