@@ -73,8 +73,8 @@ type shim struct {
 	mu     sync.Mutex
 	exit   *shimproto.Exit
 	exited chan struct{}
-	// answering counts waiters still writing their answer after the exit.
-	answering sync.WaitGroup
+	// conns counts connections being served.
+	conns sync.WaitGroup
 }
 
 func run(o options, syncPipe *os.File) error {
@@ -129,7 +129,14 @@ func run(o options, syncPipe *os.File) error {
 	}
 	ln.Close()
 	close(s.exited)
-	s.answering.Wait()
+	// Let connections already accepted get their answer; a stdin stream may never end,
+	// hence the bound.
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
 	_ = os.Remove(sockPath)
 	return nil
 }
@@ -295,7 +302,11 @@ func (s *shim) serve(ln net.Listener) {
 		if err != nil {
 			return
 		}
-		go s.handle(c)
+		s.conns.Add(1)
+		go func() {
+			defer s.conns.Done()
+			s.handle(c)
+		}()
 	}
 }
 
@@ -317,8 +328,6 @@ func (s *shim) handle(c net.Conn) {
 	}
 	switch req.Op {
 	case "wait":
-		s.answering.Add(1)
-		defer s.answering.Done()
 		<-s.exited
 		_ = enc.Encode(s.exit)
 	case "kill":

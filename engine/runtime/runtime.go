@@ -208,15 +208,17 @@ func (r *Runtime) Wait(ctx context.Context, id string) (shimproto.Exit, error) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if err := json.NewEncoder(conn).Encode(shimproto.Request{Op: "wait"}); err != nil {
-		return shimproto.Exit{}, err
+	err = json.NewEncoder(conn).Encode(shimproto.Request{Op: "wait"})
+	var line []byte
+	if err == nil {
+		line, err = br.ReadBytes('\n')
 	}
-	line, err := br.ReadBytes('\n')
 	if err != nil {
 		if ctx.Err() != nil {
 			return shimproto.Exit{}, ctx.Err()
 		}
-		// The shim died without answering: its record, if any, says how.
+		// The shim ended while we spoke to it: it writes its record before it closes its
+		// socket, so the record says how the container ended.
 		return r.ExitRecord(id)
 	}
 	var e shimproto.Exit
