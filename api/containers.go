@@ -12,7 +12,6 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 
 	"berth/engine"
@@ -71,37 +70,37 @@ func mountPoints(c *store.Container) []container.MountPoint {
 }
 
 func networkMode(c *store.Container) string {
-	if c.HostConfig.NetworkMode == "" {
-		return "none"
+	if m := c.HostConfig.NetworkMode; m != "" && m != "default" {
+		return string(m)
 	}
-	return string(c.HostConfig.NetworkMode)
+	return "bridge"
 }
 
-func summary(c *store.Container) container.Summary {
-	s := container.Summary{
+func (s *Server) summary(c *store.Container) container.Summary {
+	sum := container.Summary{
 		ID:      c.ID,
 		Names:   []string{"/" + c.Name},
 		Image:   c.Image,
 		ImageID: c.ImageID,
 		Command: command(c),
 		Created: c.Created.Unix(),
-		Ports:   []container.PortSummary{},
+		Ports:   s.portSummaries(c),
 		Labels:  c.Config.Labels,
 		State:   c.State.Status,
 		Status:  statusText(c),
 		NetworkSettings: &container.NetworkSettingsSummary{
-			Networks: map[string]*network.EndpointSettings{},
+			Networks: s.networkSettings(c).Networks,
 		},
 		Mounts: mountPoints(c),
 	}
-	if s.Labels == nil {
-		s.Labels = map[string]string{}
+	if sum.Labels == nil {
+		sum.Labels = map[string]string{}
 	}
-	s.HostConfig.NetworkMode = networkMode(c)
-	return s
+	sum.HostConfig.NetworkMode = networkMode(c)
+	return sum
 }
 
-func inspect(c *store.Container) container.InspectResponse {
+func (s *Server) inspect(c *store.Container) container.InspectResponse {
 	st := c.State
 	return container.InspectResponse{
 		ID:      c.ID,
@@ -121,22 +120,20 @@ func inspect(c *store.Container) container.InspectResponse {
 			StartedAt:  dockerTime(st.StartedAt),
 			FinishedAt: dockerTime(st.FinishedAt),
 		},
-		Image:          c.ImageID,
-		ResolvConfPath: c.Dir + "/resolv.conf",
-		HostnamePath:   c.Dir + "/hostname",
-		HostsPath:      c.Dir + "/hosts",
-		LogPath:        c.LogPath,
-		Name:           "/" + c.Name,
-		RestartCount:   c.RestartCount,
-		Driver:         "overlayfs",
-		Platform:       "linux",
-		HostConfig:     c.HostConfig,
-		Storage:        &storage.Storage{},
-		Mounts:         mountPoints(c),
-		Config:         c.Config,
-		NetworkSettings: &container.NetworkSettings{
-			Networks: map[string]*network.EndpointSettings{},
-		},
+		Image:           c.ImageID,
+		ResolvConfPath:  c.Dir + "/resolv.conf",
+		HostnamePath:    c.Dir + "/hostname",
+		HostsPath:       c.Dir + "/hosts",
+		LogPath:         c.LogPath,
+		Name:            "/" + c.Name,
+		RestartCount:    c.RestartCount,
+		Driver:          "overlayfs",
+		Platform:        "linux",
+		HostConfig:      c.HostConfig,
+		Storage:         &storage.Storage{},
+		Mounts:          mountPoints(c),
+		Config:          c.Config,
+		NetworkSettings: s.networkSettings(c),
 	}
 }
 
@@ -161,7 +158,7 @@ func (s *Server) containerList(w http.ResponseWriter, r *http.Request) {
 		if !f.container(c) {
 			continue
 		}
-		out = append(out, summary(c))
+		out = append(out, s.summary(c))
 	}
 	// Newest first, as docker ps shows them.
 	for i := 1; i < len(out); i++ {
@@ -185,7 +182,7 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("config cannot be empty in order to create a container: %w", errdefs.ErrInvalidArgument))
 		return
 	}
-	c, warnings, err := s.eng.Create(r.Context(), r.URL.Query().Get("name"), req.Config, req.HostConfig)
+	c, warnings, err := s.eng.Create(r.Context(), r.URL.Query().Get("name"), req.Config, req.HostConfig, req.NetworkingConfig)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -202,7 +199,7 @@ func (s *Server) containerInspect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, inspect(c))
+	writeJSON(w, http.StatusOK, s.inspect(c))
 }
 
 func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) {

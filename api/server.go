@@ -146,6 +146,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /images/load", s.imageLoad)
 	m.HandleFunc("POST /images/create", s.imageCreate)
 	m.HandleFunc("POST /images/{name...}", s.imageTag)
+	s.networkRoutes()
 }
 
 func (s *Server) ping(w http.ResponseWriter, r *http.Request) {

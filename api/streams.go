@@ -1,7 +1,7 @@
 package api
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -152,7 +152,7 @@ func parseUnixTime(v string) (time.Time, error) {
 
 // hijack takes over the connection for a bidirectional stream, answering 101 when the
 // client asked to upgrade (as the docker CLI does) and 200 otherwise.
-func hijack(w http.ResponseWriter, r *http.Request, tty bool) (net.Conn, *bufio.Reader, error) {
+func hijack(w http.ResponseWriter, r *http.Request, tty bool) (net.Conn, io.Reader, error) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		return nil, nil, fmt.Errorf("connection cannot be hijacked")
@@ -169,7 +169,11 @@ func hijack(w http.ResponseWriter, r *http.Request, tty bool) (net.Conn, *bufio.
 		conn.Close()
 		return nil, nil, err
 	}
-	return conn, rw.Reader, nil
+	// Read the client's stream from the connection itself, after what the server had
+	// buffered: reading through the server's reader would cancel the request's context
+	// when the client half-closes at the end of its stdin.
+	buffered, _ := rw.Reader.Peek(rw.Reader.Buffered())
+	return conn, io.MultiReader(bytes.NewReader(bytes.Clone(buffered)), conn), nil
 }
 
 func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
@@ -199,7 +203,9 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 	}
 	m := &muxWriter{w: conn, mux: !c.Config.Tty}
 	out := entryWriter(m, false)
-	err = s.eng.Attach(r.Context(), c.ID, stdin, func(e jsonlog.Entry) error {
+	// A hijacked connection's request context says nothing about the stream: the stream
+	// ends with the container, a write to a gone client, or the daemon.
+	err = s.eng.Attach(s.base, c.ID, stdin, func(e jsonlog.Entry) error {
 		if (e.Stream == "stdout" && !wantOut) || (e.Stream == "stderr" && !wantErr) {
 			return nil
 		}
@@ -262,7 +268,7 @@ func (s *Server) execStart(w http.ResponseWriter, r *http.Request) {
 	if info.Options.AttachStdin {
 		stdin = br
 	}
-	if err := s.eng.ExecStart(r.Context(), id, stdin, m.stream(streamStdout), m.stream(streamStderr)); err != nil {
+	if err := s.eng.ExecStart(s.base, id, stdin, m.stream(streamStdout), m.stream(streamStderr)); err != nil {
 		_ = m.write(streamStderr, []byte("berth: "+message(err)+"\n"))
 	}
 }

@@ -8,14 +8,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"berth/api"
 	"berth/engine"
 	"berth/engine/image"
 	"berth/engine/runtime"
+	"berth/netstack"
+	"berth/netstack/dns"
 	"berth/statedir"
 	"berth/store"
 )
@@ -76,9 +80,21 @@ func run(ctx context.Context, c Config) error {
 	if err != nil {
 		return fmt.Errorf("open image store: %w", err)
 	}
+	var forward []string
+	if file.DNSForward == nil || *file.DNSForward {
+		forward = hostResolvers()
+	}
+	resolver := dns.New(dns.Config{Forward: forward, Log: log})
+	defer resolver.Close()
+	nets, err := netstack.Open(netstack.Config{Root: d.Root, RunDir: d.Run, Tag: d.Tag, DB: db, DNS: resolver, Log: log})
+	if err != nil {
+		return fmt.Errorf("open networks: %w", err)
+	}
+	defer nets.Close()
 	eng, err := engine.New(engine.Config{
 		Dirs: d, DB: db, Images: images,
 		Runtime: runtime.New(d.Run, runtimeBin, shimBin),
+		Net:     nets,
 		Log:     log,
 	})
 	if err != nil {
@@ -131,6 +147,27 @@ func helpers(dir string) (runtimeBin, shimBin string, err error) {
 // as flags. Keys follow Docker's daemon.json.
 type fileConfig struct {
 	InsecureRegistries []string `json:"insecure-registries"`
+	// DNSForward sends names the embedded DNS cannot answer to the host's resolvers;
+	// default true.
+	DNSForward *bool `json:"dns-forward"`
+}
+
+// hostResolvers are the nameservers of the host's resolv.conf, reached from the daemon.
+func hostResolvers() []string {
+	b, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "nameserver" {
+			if ip, err := netip.ParseAddr(f[1]); err == nil {
+				out = append(out, netip.AddrPortFrom(ip, 53).String())
+			}
+		}
+	}
+	return out
 }
 
 func readFile(path string) (fileConfig, error) {

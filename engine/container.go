@@ -30,7 +30,7 @@ const minMemory = 6 << 20
 
 // Create records a new container from cfg and hc; it does not start it. Warnings are
 // things the user should know that do not stop the create.
-func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (*store.Container, []string, error) {
+func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) (*store.Container, []string, error) {
 	if cfg == nil {
 		return nil, nil, fmt.Errorf("create container: no config: %w", errdefs.ErrInvalidArgument)
 	}
@@ -48,13 +48,11 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 		return nil, nil, err
 	}
 	var warnings []string
-	switch hc.NetworkMode {
-	case "", "default", "bridge", "none":
-	default:
-		return nil, nil, fmt.Errorf("network mode %q is not supported yet; use none: %w", hc.NetworkMode, errdefs.ErrInvalidArgument)
+	if _, err := e.parseNetworkMode(hc, nc); err != nil {
+		return nil, nil, err
 	}
-	if hc.NetworkMode != "none" {
-		warnings = append(warnings, "berth has no container networking yet: the container gets only a loopback interface, as with --network none")
+	if _, err := portsOf(hc, cfg); err != nil {
+		return nil, nil, err
 	}
 	warnings = append(warnings, unsupported(cfg, hc)...)
 	merged := mergeImageConfig(cfg, img)
@@ -90,6 +88,7 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 		Args:       argv[1:],
 		Config:     merged,
 		HostConfig: hc,
+		Networking: nc,
 		State:      store.State{Status: container.StateCreated},
 		Dir:        dir,
 		LogPath:    filepath.Join(dir, id+"-json.log"),
@@ -265,9 +264,6 @@ func notRunning(c *store.Container) error {
 func unsupported(cfg *container.Config, hc *container.HostConfig) []string {
 	var out []string
 	add := func(what string) { out = append(out, what+" is not supported yet and is ignored") }
-	if len(hc.PortBindings) > 0 || hc.PublishAllPorts {
-		add("publishing ports (-p, -P)")
-	}
 	if hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != "no" {
 		add("the restart policy " + string(hc.RestartPolicy.Name))
 	}

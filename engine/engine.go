@@ -18,6 +18,7 @@ import (
 
 	"berth/engine/image"
 	"berth/engine/runtime"
+	"berth/netstack"
 	"berth/statedir"
 	"berth/store"
 )
@@ -28,6 +29,7 @@ type Config struct {
 	DB      *bolt.DB
 	Images  *image.Store
 	Runtime *runtime.Runtime
+	Net     *netstack.Manager
 	Log     *slog.Logger
 }
 
@@ -37,6 +39,7 @@ type Engine struct {
 	containers *store.Containers
 	images     *image.Store
 	rt         *runtime.Runtime
+	net        *netstack.Manager
 	log        *slog.Logger
 	events     *Events
 
@@ -59,6 +62,7 @@ func New(c Config) (*Engine, error) {
 		containers: store.NewContainers(c.DB),
 		images:     c.Images,
 		rt:         c.Runtime,
+		net:        c.Net,
 		log:        c.Log,
 		events:     newEvents(),
 		ctx:        ctx,
@@ -126,6 +130,14 @@ func (e *Engine) readopt() error {
 					return err
 				}
 			}
+			if err := e.net.Rehold(c.ID); err != nil {
+				e.log.Warn("re-hold published ports", "container", c.ID[:12], "err", err)
+			}
+			if _, err := os.Stat(e.net.NetnsPath(c.ID)); err == nil {
+				if err := e.net.ServeDNS(c.ID); err != nil {
+					e.log.Warn("restart DNS", "container", c.ID[:12], "err", err)
+				}
+			}
 			e.log.Info("re-adopted running container", "container", c.ID[:12], "name", c.Name, "pid", pid)
 			e.watch(c.ID)
 			continue
@@ -162,6 +174,9 @@ func (e *Engine) readopt() error {
 }
 
 func (e *Engine) cleanupRuntime(id string) {
+	if err := e.net.RemoveSandbox(context.Background(), id); err != nil {
+		e.log.Warn("remove network sandbox", "container", id[:12], "err", err)
+	}
 	if err := e.rt.Delete(context.Background(), id); err != nil {
 		e.log.Warn("delete runtime state", "container", id[:12], "err", err)
 	}

@@ -88,6 +88,10 @@ func (e *Engine) start(ctx context.Context, c *store.Container) (int, error) {
 		_ = e.images.Unmount(c.ID)
 		return 0, err
 	}
+	if err := e.setupNetwork(ctx, c, &cfg); err != nil {
+		e.cleanupRuntime(c.ID)
+		return 0, err
+	}
 	maxBytes, maxFiles, _ := logLimits(c.HostConfig.LogConfig.Config)
 	pid, err := e.rt.Start(ctx, cfg, runtime.StartOptions{
 		Log:       runtime.LogOptions{Path: c.LogPath, MaxBytes: maxBytes, MaxFiles: maxFiles},

@@ -86,10 +86,8 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *time.Duration, s
 		// A frozen process cannot handle its signal.
 		_ = e.rt.Resume(ctx, c.ID)
 	}
-	if err := e.rt.Kill(ctx, c.ID, sig); err != nil {
-		if c2, _ := e.containers.Get(c.ID); c2 != nil && c2.State.Status == container.StateExited {
-			return nil
-		}
+	// A kill that finds the process already gone is fine: its exit is being recorded.
+	if err := e.rt.Kill(ctx, c.ID, sig); err != nil && !e.endedMeanwhile(ctx, c.ID, events) {
 		return fmt.Errorf("stop %s: %w", c.Name, err)
 	}
 	if grace >= 0 {
@@ -97,10 +95,7 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *time.Duration, s
 			return nil
 		}
 		e.log.Info("stop timed out, killing", "container", c.ID[:12], "name", c.Name, "grace", grace)
-		if err := e.rt.Kill(ctx, c.ID, unix.SIGKILL); err != nil {
-			if c2, _ := e.containers.Get(c.ID); c2 != nil && c2.State.Status == container.StateExited {
-				return nil
-			}
+		if err := e.rt.Kill(ctx, c.ID, unix.SIGKILL); err != nil && !e.endedMeanwhile(ctx, c.ID, events) {
 			return fmt.Errorf("stop %s: %w", c.Name, err)
 		}
 	}
@@ -108,6 +103,17 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *time.Duration, s
 		return ctx.Err()
 	}
 	return nil
+}
+
+// endedMeanwhile reports whether a container whose kill failed has in fact exited: its
+// shim answers "not running" between reaping it and the daemon recording the exit.
+func (e *Engine) endedMeanwhile(ctx context.Context, id string, events <-chan Event) bool {
+	if _, alive := e.rt.Alive(ctx, id); alive {
+		if ex, err := e.rt.ExitRecord(id); err != nil || ex.Pid == 0 {
+			return false
+		}
+	}
+	return e.waitDie(ctx, id, events, 5*time.Second)
 }
 
 // waitDie waits for the die event of id (or that it is already recorded as exited), up

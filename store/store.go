@@ -17,6 +17,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -72,6 +73,8 @@ type Container struct {
 	Args       []string
 	Config     *container.Config
 	HostConfig *container.HostConfig
+	// Networking holds the per-network settings asked for (aliases, addresses).
+	Networking *network.NetworkingConfig
 	State      State
 	// Dir holds the container's persistent files: log, hostname, hosts, resolv.conf.
 	Dir          string

@@ -70,6 +70,12 @@ func main() {
 			break
 		}
 		code, err = execProcess(*root, id, args[2], console)
+		if err != nil {
+			// As docker exec: 127 for a command that is not there, 126 for one that
+			// cannot run; the reason goes to the exec's own stderr.
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(startFailureCode(err))
+		}
 	case "pause", "resume", "delete", "state":
 		err = simple(*root, id, op)
 	default:
@@ -274,4 +280,12 @@ func readJSON[T any](path string) (*T, error) {
 
 func signalNotify(c chan os.Signal) {
 	signal.Notify(c, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
+}
+
+func startFailureCode(err error) int {
+	m := err.Error()
+	if strings.Contains(m, "executable file not found") || strings.Contains(m, "no such file or directory") {
+		return 127
+	}
+	return 126
 }

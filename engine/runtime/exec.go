@@ -131,8 +131,8 @@ func (x *Exec) Wait() (int, error) {
 	case err == nil:
 		return 0, nil
 	case errors.As(err, &ee):
-		if ee.ExitCode() == 125 {
-			return 125, fmt.Errorf("exec: %s", string(ee.Stderr))
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
 		}
 		return ee.ExitCode(), nil
 	default:

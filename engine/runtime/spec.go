@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
+	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -34,6 +35,8 @@ type Config struct {
 
 	// NetNS is a network namespace to join; empty gives a fresh one with only loopback.
 	NetNS string
+	// HostNetwork shares the host's network namespace (--network host).
+	HostNetwork bool
 	// CgroupParent is the absolute cgroup path under which the container's cgroup is made.
 	CgroupParent string
 
@@ -110,11 +113,37 @@ var (
 	}
 )
 
+// boundingCaps are the capabilities this process may hand on; nil when unknown.
+func boundingCaps() []string {
+	c, err := capability.NewPid2(0)
+	if err != nil || c.Load() != nil {
+		return nil
+	}
+	var out []string
+	for _, cp := range capability.ListKnown() {
+		if c.Get(capability.BOUNDING, cp) {
+			out = append(out, "CAP_"+strings.ToUpper(cp.String()))
+		}
+	}
+	return out
+}
+
+// everyCap is every capability berth can give: all the kernel knows that this process
+// holds in its bounding set (a sandboxed host may lack some, and asking for one it lacks
+// fails the start).
+func everyCap() []string {
+	b := boundingCaps()
+	if b == nil {
+		return slices.Clone(allCaps)
+	}
+	return slices.DeleteFunc(slices.Clone(allCaps), func(c string) bool { return !slices.Contains(b, c) })
+}
+
 // Capabilities resolves Docker's --cap-add/--cap-drop semantics against the default set.
 // Names may omit the CAP_ prefix and use any case; "ALL" means every capability.
 func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	if privileged {
-		return slices.Clone(allCaps), nil
+		return everyCap(), nil
 	}
 	norm := func(list []string) ([]string, error) {
 		var out []string
@@ -145,7 +174,7 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	var caps []string
 	switch {
 	case slices.Contains(a, "ALL"):
-		caps = slices.DeleteFunc(slices.Clone(allCaps), func(c string) bool { return slices.Contains(d, c) })
+		caps = slices.DeleteFunc(everyCap(), func(c string) bool { return slices.Contains(d, c) })
 	case slices.Contains(d, "ALL"):
 		for _, c := range a {
 			if !slices.Contains(caps, c) {
@@ -222,6 +251,9 @@ func Spec(c Config) (*specs.Spec, error) {
 				Devices: []specs.LinuxDeviceCgroup{{Allow: c.Privileged, Access: "rwm"}},
 			},
 		},
+	}
+	if c.HostNetwork {
+		s.Linux.Namespaces = slices.DeleteFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.NetworkNamespace })
 	}
 	if !c.Privileged {
 		s.Linux.MaskedPaths = slices.Clone(maskedPaths)

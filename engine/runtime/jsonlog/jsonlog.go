@@ -6,6 +6,7 @@ package jsonlog
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,21 +91,28 @@ func (w *Writer) rotateLocked() error {
 	return nil
 }
 
-// Copy writes everything read from r as entries of stream, one per line, until EOF.
+// Copy writes everything read from r as entries of stream until EOF: one entry per
+// line, and whatever a read ends with that is not a whole line (a shell prompt, a
+// progress bar) at once as a partial entry, so followers see it without waiting.
 func (w *Writer) Copy(stream string, r io.Reader) error {
-	br := bufio.NewReaderSize(r, maxLine)
+	buf := make([]byte, maxLine)
 	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
+		n, err := r.Read(buf)
+		for p := buf[:n]; len(p) > 0; {
+			i := bytes.IndexByte(p, '\n')
+			line := p
+			if i >= 0 {
+				line = p[:i+1]
+			}
 			if werr := w.Write(stream, line, time.Now()); werr != nil {
 				return werr
 			}
+			p = p[len(line):]
 		}
-		switch {
-		case err == nil, errors.Is(err, bufio.ErrBufferFull):
-		case errors.Is(err, io.EOF):
-			return nil
-		default:
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
 			return err
 		}
 	}

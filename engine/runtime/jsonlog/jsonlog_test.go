@@ -1,10 +1,12 @@
 package jsonlog
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func readAll(t *testing.T, path string, files int) []Entry {
@@ -100,5 +102,36 @@ func TestDecodeLeavesTornLine(t *testing.T) {
 	off, err := Decode(strings.NewReader(in), func(Entry) error { n++; return nil })
 	if err != nil || n != 1 || off != int64(strings.Index(in, "\n")+1) {
 		t.Fatalf("n=%d off=%d err=%v", n, off, err)
+	}
+}
+
+// TestCopyFlushesPartialLine: a prompt without a newline reaches the log while the
+// writer is still open, so attach and logs -f show it at once.
+func TestCopyFlushesPartialLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w, err := Open(path, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- w.Copy("stdout", pr) }()
+	if _, err := pw.Write([]byte("/ # ")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if got := readAll(t, path, 1); len(got) == 1 && got[0].Log == "/ # " {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("partial line not written while the stream is open")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
