@@ -6,8 +6,8 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X berth/internal/version.Version=$(VERSION)
 # The runtime re-executes itself as every container's init: static, lean, with seccomp.
 RUNTIME_TAGS := seccomp netgo osusergo
-DEB_PKGS := busybox-static libseccomp-dev gcc make iproute2
-BENCH_PKGS := runc hyperfine util-linux
+DEB_PKGS := busybox-static libseccomp-dev gcc make iproute2 iptables nftables
+BENCH_PKGS := runc hyperfine util-linux jq
 
 .PHONY: all build deps bench-deps test unit e2e demo bench clean fmt vet
 
@@ -25,7 +25,9 @@ bench-deps: deps
 build: deps
 	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(RUNTIME_TAGS)" -ldflags '$(LDFLAGS) -extldflags "-static"' -o bin/berth-runtime ./cmd/berth-runtime
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-shim ./cmd/berth-shim
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
+	mkdir -p cmd/berth/embedded && cp bin/berth-runtime bin/berth-shim cmd/berth/embedded/
+	cat bin/berth-runtime bin/berth-shim | sha256sum | cut -c1-16 > cmd/berth/embedded/digest
+	CGO_ENABLED=0 $(GO) build -trimpath -tags embed_helpers -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
 
 unit: deps
 	$(GO) vet ./...

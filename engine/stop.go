@@ -106,14 +106,10 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *time.Duration, s
 }
 
 // endedMeanwhile reports whether a container whose kill failed has in fact exited: its
-// shim answers "not running" between reaping it and the daemon recording the exit.
+// shim answers "not running" between reaping it and the daemon recording the exit, which
+// the shim's own end bounds.
 func (e *Engine) endedMeanwhile(ctx context.Context, id string, events <-chan Event) bool {
-	if _, alive := e.rt.Alive(ctx, id); alive {
-		if ex, err := e.rt.ExitRecord(id); err != nil || ex.Pid == 0 {
-			return false
-		}
-	}
-	return e.waitDie(ctx, id, events, 5*time.Second)
+	return e.waitDie(ctx, id, events, 10*time.Second)
 }
 
 // waitDie waits for the die event of id (or that it is already recorded as exited), up

@@ -13,6 +13,7 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/spf13/pflag"
 )
 
@@ -42,6 +43,13 @@ type containerOptions struct {
 	interactive bool
 	tty         bool
 	autoRemove  bool
+	networks    []string // --network, in order: the first is the network mode
+	aliases     []string // --network-alias, for the first network
+	ipv4        string   // --ip, on the first network
+	ipv6        string   // --ip6, on the first network
+	publish     []string
+	publishAll  bool
+	expose      []string
 
 	// Which optional flags were given: an unset flag leaves the image's or daemon's default.
 	entrypointSet  bool
@@ -75,6 +83,13 @@ func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep STDIN open even if not attached")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-TTY")
 	f.BoolVar(&o.autoRemove, "rm", false, "remove the container when it exits")
+	f.StringArrayVar(&o.networks, "network", nil, "connect the container to a network (NAME, host, none, container:NAME; repeat for more)")
+	f.StringArrayVar(&o.aliases, "network-alias", nil, "add a network-scoped alias on the first network")
+	f.StringVar(&o.ipv4, "ip", "", "IPv4 address on the first network, e.g. 172.20.0.10")
+	f.StringVar(&o.ipv6, "ip6", "", "IPv6 address on the first network, e.g. fd00::10")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a container's port to the host ([IP:][HOST:]CONTAINER[/PROTO], e.g. 8080:80)")
+	f.BoolVarP(&o.publishAll, "publish-all", "P", false, "publish all exposed ports to random host ports")
+	f.StringArrayVar(&o.expose, "expose", nil, "expose a port or a range of ports (PORT[/PROTO])")
 }
 
 // noteSetFlags records which optional flags the user gave.
@@ -86,9 +101,10 @@ func (o *containerOptions) noteSetFlags(f *pflag.FlagSet) {
 
 // containerSpec is what ContainerCreate needs.
 type containerSpec struct {
-	Config     *container.Config
-	HostConfig *container.HostConfig
-	Name       string
+	Config           *container.Config
+	HostConfig       *container.HostConfig
+	NetworkingConfig *network.NetworkingConfig
+	Name             string
 }
 
 // parse turns the flags, the image and its command into a create request. It checks what
@@ -122,6 +138,25 @@ func (o *containerOptions) parse(image string, cmd []string) (*containerSpec, er
 	if err != nil {
 		return nil, err
 	}
+	exposed, portBindings, err := parsePublish(o.publish)
+	if err != nil {
+		return nil, err
+	}
+	if exposed, err = parseExpose(exposed, o.expose); err != nil {
+		return nil, err
+	}
+	nets, err := parseNetworking(o.networks, o.aliases, o.ipv4, o.ipv6)
+	if err != nil {
+		return nil, err
+	}
+	if nets.mode.IsContainer() {
+		if len(portBindings) > 0 || o.publishAll || len(o.expose) > 0 {
+			return nil, fmt.Errorf("conflicting options: port publishing and the container type network mode; publish the ports on the container whose network is shared (%s)", nets.mode.ConnectedContainer())
+		}
+		if o.hostname != "" {
+			return nil, fmt.Errorf("conflicting options: hostname and the network mode; the container takes the host name of %s, so drop --hostname", nets.mode.ConnectedContainer())
+		}
+	}
 	if o.workdir != "" && !strings.HasPrefix(o.workdir, "/") {
 		return nil, fmt.Errorf("invalid --workdir %q: the working directory must be an absolute path, e.g. /app", o.workdir)
 	}
@@ -141,6 +176,9 @@ func (o *containerOptions) parse(image string, cmd []string) (*containerSpec, er
 	if len(anon) > 0 {
 		cfg.Volumes = anon
 	}
+	if len(exposed) > 0 {
+		cfg.ExposedPorts = exposed
+	}
 	if o.entrypointSet {
 		cfg.Entrypoint = []string{o.entrypoint}
 		if o.entrypoint == "" {
@@ -153,14 +191,17 @@ func (o *containerOptions) parse(image string, cmd []string) (*containerSpec, er
 		cfg.StopTimeout = &t
 	}
 	hc := &container.HostConfig{
-		Binds:          binds,
-		AutoRemove:     o.autoRemove,
-		CapAdd:         o.capAdd,
-		CapDrop:        o.capDrop,
-		ReadonlyRootfs: o.readOnly,
-		Privileged:     o.privileged,
-		SecurityOpt:    secOpts.opts,
-		LogConfig:      logConfig,
+		Binds:           binds,
+		AutoRemove:      o.autoRemove,
+		CapAdd:          o.capAdd,
+		CapDrop:         o.capDrop,
+		ReadonlyRootfs:  o.readOnly,
+		Privileged:      o.privileged,
+		SecurityOpt:     secOpts.opts,
+		LogConfig:       logConfig,
+		NetworkMode:     nets.mode,
+		PortBindings:    portBindings,
+		PublishAllPorts: o.publishAll,
 		Resources: container.Resources{
 			Memory:   memory,
 			NanoCPUs: nanoCPUs,
@@ -174,7 +215,7 @@ func (o *containerOptions) parse(image string, cmd []string) (*containerSpec, er
 		p := o.pidsLimit
 		hc.PidsLimit = &p
 	}
-	return &containerSpec{Config: cfg, HostConfig: hc, Name: o.name}, nil
+	return &containerSpec{Config: cfg, HostConfig: hc, NetworkingConfig: nets.config, Name: o.name}, nil
 }
 
 // parseEnv reads the env files, then the -e values, in docker's order: later wins.

@@ -57,12 +57,14 @@ func runCreate(ctx context.Context, g *globalOptions, opts createOptions, image 
 // errors carry exit code 125, as docker's do.
 func createContainer(ctx context.Context, c *client.Client, spec *containerSpec) (string, error) {
 	res, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config:     spec.Config,
-		HostConfig: spec.HostConfig,
-		Name:       spec.Name,
+		Config:           spec.Config,
+		HostConfig:       spec.HostConfig,
+		NetworkingConfig: spec.NetworkingConfig,
+		Name:             spec.Name,
 	})
 	if err != nil {
-		if errdefs.IsNotFound(err) {
+		// A missing network is "not found" too; blame the image only when it is missing.
+		if errdefs.IsNotFound(err) && imageMissing(ctx, c, spec.Config.Image) {
 			img := spec.Config.Image
 			return "", &exitError{code: 125, err: fmt.Errorf("unable to find image %q locally; pull or load it first (berth image pull %s): %w", img, img, err)}
 		}
@@ -72,6 +74,12 @@ func createContainer(ctx context.Context, c *client.Client, spec *containerSpec)
 		fmt.Fprintf(os.Stderr, "WARNING: %s\n", w)
 	}
 	return res.ID, nil
+}
+
+// imageMissing reports whether the daemon has no image named ref.
+func imageMissing(ctx context.Context, c *client.Client, ref string) bool {
+	_, err := c.ImageInspect(ctx, ref)
+	return errdefs.IsNotFound(err)
 }
 
 // flagError125 is flagError with docker run's exit code for its own failures.

@@ -55,13 +55,22 @@ func runDaemon(ctx context.Context, g *globalOptions, opts daemonOptions) error 
 	default:
 		return fmt.Errorf("invalid --log-format %q: use text or json", opts.logFormat)
 	}
-	cfg := daemon.Config{Dirs: statedir.Resolve(g.root), Log: slog.New(h), InsecureRegistries: opts.insecure}
+	dirs := statedir.Resolve(g.root)
+	cfg := daemon.Config{Dirs: dirs, Log: slog.New(h), InsecureRegistries: opts.insecure}
 	if opts.readyFD >= 0 {
 		cfg.Ready = os.NewFile(uintptr(opts.readyFD), "ready")
 		if cfg.Ready == nil {
 			return fmt.Errorf("invalid --ready-fd %d", opts.readyFD)
 		}
 	}
+	binDir, err := installHelpers(dirs.Root)
+	if err != nil {
+		if cfg.Ready != nil {
+			fmt.Fprintf(cfg.Ready, "error: %v\n", err)
+		}
+		return err
+	}
+	cfg.BinDir = binDir
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := daemon.Run(ctx, cfg); err != nil {

@@ -62,14 +62,32 @@ func TestEllipsisAndShortID(t *testing.T) {
 }
 
 func TestFormatPorts(t *testing.T) {
-	ports := []container.PortSummary{
-		{IP: netip.MustParseAddr("0.0.0.0"), PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
-		{IP: netip.MustParseAddr("::"), PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
-		{PrivatePort: 443, Type: "tcp"},
+	v4, v6 := netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("::")
+	tcp := func(ip netip.Addr, private, public uint16) container.PortSummary {
+		return container.PortSummary{IP: ip, PrivatePort: private, PublicPort: public, Type: "tcp"}
 	}
-	want := "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp"
-	if got := formatPorts(ports); got != want {
-		t.Errorf("got %q, want %q", got, want)
+	tests := []struct {
+		name  string
+		ports []container.PortSummary
+		want  string
+	}{
+		{"none", nil, ""},
+		{"exposed only", []container.PortSummary{{PrivatePort: 443, Type: "tcp"}}, "443/tcp"},
+		{"mapped to another port", []container.PortSummary{tcp(v4, 80, 8080)}, "0.0.0.0:8080->80/tcp"},
+		{"same port on both families", []container.PortSummary{tcp(v6, 80, 80), tcp(v4, 80, 80)}, "0.0.0.0:80->80/tcp, [::]:80->80/tcp"},
+		{"mapped ports come last", []container.PortSummary{tcp(v4, 80, 8080), tcp(v6, 80, 8080), {PrivatePort: 443, Type: "tcp"}},
+			"443/tcp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"},
+		{"range on the same numbers", []container.PortSummary{tcp(v4, 8001, 8001), tcp(v4, 8000, 8000)}, "0.0.0.0:8000-8001->8000-8001/tcp"},
+		{"exposed range and a gap", []container.PortSummary{{PrivatePort: 80, Type: "tcp"}, {PrivatePort: 81, Type: "tcp"}, {PrivatePort: 90, Type: "tcp"}, {PrivatePort: 53, Type: "udp"}},
+			"80-81/tcp, 53/udp, 90/tcp"},
+		{"random host ports", []container.PortSummary{tcp(v4, 80, 32768), tcp(v4, 81, 32769)}, "0.0.0.0:32768->80/tcp, 0.0.0.0:32769->81/tcp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := formatPorts(tt.ports); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -201,5 +219,41 @@ func TestPrintPorts(t *testing.T) {
 	want := "53/udp -> 0.0.0.0:5353\n80/tcp -> 0.0.0.0:8080\n"
 	if buf.String() != want {
 		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+
+	buf.Reset()
+	err := printPort(&buf, []network.PortBinding{
+		{HostIP: netip.MustParseAddr("::"), HostPort: "32768"},
+		{HostIP: netip.MustParseAddr("0.0.0.0"), HostPort: "32768"},
+	})
+	if want := "0.0.0.0:32768\n[::]:32768\n"; err != nil || buf.String() != want {
+		t.Errorf("printPort got %q, %v; want %q", buf.String(), err, want)
+	}
+}
+
+func TestParsePortArg(t *testing.T) {
+	tests := []struct {
+		in, want, wantErr string
+	}{
+		{"80", "80/tcp", ""},
+		{"53/udp", "53/udp", ""},
+		{"80/TCP", "80/tcp", ""},
+		{"http", "", `invalid port "http": use PRIVATE_PORT[/PROTO], e.g. 80 or 53/udp`},
+		{"0", "", "invalid port"},
+		{"70000/tcp", "", "invalid port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parsePortArg(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.String() != tt.want {
+				t.Errorf("parsePortArg(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+			}
+		})
 	}
 }

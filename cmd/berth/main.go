@@ -107,6 +107,7 @@ func newRootCommand() *cobra.Command {
 		newDaemonCommand(g),
 		container,
 		image,
+		newNetworkCommand(g),
 	)
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -166,31 +167,79 @@ func containerNames(names []string) []string {
 	return out
 }
 
-// formatPorts renders published ports as docker ps does: "0.0.0.0:8080->80/tcp, 443/tcp".
+// formatPorts renders ports as docker ps does (DisplayablePorts): consecutive ports that
+// are not published, or published on the same number, fold into ranges such as
+// "0.0.0.0:8000-8001->8000-8001/tcp" or "80-81/tcp"; ports published on another number
+// come last, one by one: "0.0.0.0:8080->80/tcp".
 func formatPorts(ports []container.PortSummary) string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range ports {
-		var s string
-		if p.PublicPort == 0 {
-			s = fmt.Sprintf("%d/%s", p.PrivatePort, p.Type)
-		} else {
-			ip := ""
-			if p.IP.IsValid() {
-				ip = p.IP.String()
-				if p.IP.Is6() {
-					ip = "[" + ip + "]"
-				}
-				ip += ":"
+	type group struct{ first, last uint16 }
+	sorted := append([]container.PortSummary(nil), ports...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if a.PrivatePort != b.PrivatePort {
+			return a.PrivatePort < b.PrivatePort
+		}
+		if a.IP != b.IP {
+			return ipString(a) < ipString(b)
+		}
+		if a.PublicPort != b.PublicPort {
+			return a.PublicPort < b.PublicPort
+		}
+		return a.Type < b.Type
+	})
+	groups := map[string]*group{}
+	var keys, result, mappings []string
+	for _, p := range sorted {
+		cur := p.PrivatePort
+		ip := ipString(p)
+		key := "/" + p.Type
+		if ip != "" {
+			if p.PublicPort != cur {
+				mappings = append(mappings, fmt.Sprintf("%s->%d/%s", net.JoinHostPort(ip, strconv.Itoa(int(p.PublicPort))), cur, p.Type))
+				continue
 			}
-			s = fmt.Sprintf("%s%d->%d/%s", ip, p.PublicPort, p.PrivatePort, p.Type)
+			key = ip + "/" + p.Type
 		}
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+		g := groups[key]
+		if g == nil {
+			groups[key] = &group{cur, cur}
+			keys = append(keys, key)
+			continue
 		}
+		if cur == g.last+1 {
+			g.last = cur
+			continue
+		}
+		result = append(result, formatPortGroup(key, g.first, g.last))
+		groups[key] = &group{cur, cur}
 	}
-	return strings.Join(out, ", ")
+	for _, k := range keys {
+		g := groups[k]
+		result = append(result, formatPortGroup(k, g.first, g.last))
+	}
+	return strings.Join(append(result, mappings...), ", ")
+}
+
+// ipString is the host address of p, "" when the port is not published.
+func ipString(p container.PortSummary) string {
+	if !p.IP.IsValid() {
+		return ""
+	}
+	return p.IP.String()
+}
+
+// formatPortGroup renders a run of ports keyed by "IP/PROTO" ("/PROTO" when unpublished).
+func formatPortGroup(key string, first, last uint16) string {
+	i := strings.LastIndex(key, "/")
+	ip, proto := key[:i], key[i+1:]
+	g := strconv.Itoa(int(first))
+	if first != last {
+		g = fmt.Sprintf("%s-%d", g, last)
+	}
+	if ip != "" {
+		g = fmt.Sprintf("%s->%s", net.JoinHostPort(ip, g), g)
+	}
+	return g + "/" + proto
 }
 
 func printContainers(w io.Writer, p *printer, items []container.Summary, quiet, trunc bool, now time.Time) error {

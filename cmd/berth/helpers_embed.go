@@ -1,0 +1,19 @@
+//go:build embed_helpers
+
+package main
+
+import _ "embed"
+
+//go:embed embedded/berth-runtime
+var embeddedRuntime []byte
+
+//go:embed embedded/berth-shim
+var embeddedShim []byte
+
+//go:embed embedded/digest
+var embeddedDigest string
+
+func init() {
+	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-shim": embeddedShim}
+	helperDigest = embeddedDigest
+}
