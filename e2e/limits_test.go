@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// readCgroup runs a container with flags and prints the first readable of files (cgroup
+// v1 paths first, then v2) from inside it.
+func readCgroup(t *testing.T, e *env, flags []string, files ...string) string {
+	t.Helper()
+	var script []string
+	for _, f := range files {
+		script = append(script, "cat /sys/fs/cgroup/"+f+" 2>/dev/null")
+	}
+	args := append([]string{"container", "run", "--rm"}, flags...)
+	r := e.run(append(args, testImage, "sh", "-c", strings.Join(script, " || "))...)
+	if r.code != 0 {
+		t.Fatalf("read %v inside the container:\n%s", files, r)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+func TestMemoryLimit(t *testing.T) {
+	e := newEnv(t)
+	got := readCgroup(t, e, []string{"-m", "64m"}, "memory/memory.limit_in_bytes", "memory.max")
+	if got != "67108864" {
+		t.Fatalf("memory limit inside = %q, want 67108864", got)
+	}
+	// The container's cgroup sits under the root's own parent, where cleanup finds it.
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err == nil {
+		id := e.runDetached("-m", "64m", testImage, "sleep", "1000")
+		b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", "berth-"+e.dirs.Tag, id, "memory.limit_in_bytes"))
+		if err != nil || strings.TrimSpace(string(b)) != "67108864" {
+			t.Fatalf("host cgroup memory/berth-%s/%s: %q, %v", e.dirs.Tag, id, b, err)
+		}
+	}
+}
+
+func TestCPULimit(t *testing.T) {
+	e := newEnv(t)
+	got := readCgroup(t, e, []string{"--cpus", "0.5"}, "cpu/cpu.cfs_quota_us", "cpu,cpuacct/cpu.cfs_quota_us", "cpu.max")
+	if got != "50000" && got != "50000 100000" {
+		t.Fatalf("CPU quota inside = %q, want 50000 per 100000", got)
+	}
+}
+
+func TestPidsLimit(t *testing.T) {
+	e := newEnv(t)
+	got := readCgroup(t, e, []string{"--pids-limit", "64"}, "pids/pids.max", "pids.max")
+	if got != "64" {
+		t.Fatalf("pids.max inside = %q, want 64", got)
+	}
+	// 80 sleeping children cannot all start under a limit of 16.
+	r := e.run("container", "run", "--rm", "--pids-limit", "16", testImage, "sh", "-c",
+		"i=0; while [ $i -lt 80 ]; do sleep 5 & i=$((i+1)); done; echo started all")
+	if strings.Contains(r.stdout, "started all") && !strings.Contains(r.stderr, "fork") {
+		t.Fatalf("80 processes started under --pids-limit 16:\n%s", r)
+	}
+}
