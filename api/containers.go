@@ -26,11 +26,18 @@ func dockerTime(t time.Time) string {
 }
 
 // statusText is docker ps's STATUS column.
-func statusText(c *store.Container) string {
+func statusText(c *store.Container, health *container.Health) string {
 	st := c.State
 	switch st.Status {
 	case container.StateRunning:
-		return "Up " + units.HumanDuration(time.Since(st.StartedAt))
+		s := "Up " + units.HumanDuration(time.Since(st.StartedAt))
+		if health != nil {
+			s += " (" + string(health.Status) + ")"
+			if health.Status == container.Starting {
+				s = "Up " + units.HumanDuration(time.Since(st.StartedAt)) + " (health: starting)"
+			}
+		}
+		return s
 	case container.StatePaused:
 		return "Up " + units.HumanDuration(time.Since(st.StartedAt)) + " (Paused)"
 	case container.StateExited:
@@ -87,7 +94,7 @@ func (s *Server) summary(c *store.Container) container.Summary {
 		Ports:   s.portSummaries(c),
 		Labels:  c.Config.Labels,
 		State:   c.State.Status,
-		Status:  statusText(c),
+		Status:  statusText(c, s.eng.Health(c.ID)),
 		NetworkSettings: &container.NetworkSettingsSummary{
 			Networks: s.networkSettings(c).Networks,
 		},
@@ -119,6 +126,7 @@ func (s *Server) inspect(c *store.Container) container.InspectResponse {
 			Error:      st.Error,
 			StartedAt:  dockerTime(st.StartedAt),
 			FinishedAt: dockerTime(st.FinishedAt),
+			Health:     s.eng.Health(c.ID),
 		},
 		Image:           c.ImageID,
 		ResolvConfPath:  c.Dir + "/resolv.conf",

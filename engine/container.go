@@ -87,6 +87,7 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 		Path:       argv[0],
 		Args:       argv[1:],
 		Config:     merged,
+		Requested:  cfg,
 		HostConfig: hc,
 		Networking: nc,
 		State:      store.State{Status: container.StateCreated},
@@ -183,6 +184,11 @@ func mergeImageConfig(cfg *container.Config, img image.Image) *container.Config 
 			c.Volumes[v] = struct{}{}
 		}
 	}
+	if c.Healthcheck == nil && ic.Healthcheck != nil {
+		h := ic.Healthcheck
+		c.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+			StartPeriod: h.StartPeriod, Retries: h.Retries}
+	}
 	if len(ic.Labels) > 0 {
 		labels := map[string]string{}
 		for k, v := range ic.Labels {
@@ -266,9 +272,6 @@ func unsupported(cfg *container.Config, hc *container.HostConfig) []string {
 	add := func(what string) { out = append(out, what+" is not supported yet and is ignored") }
 	if hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != "no" {
 		add("the restart policy " + string(hc.RestartPolicy.Name))
-	}
-	if cfg.Healthcheck != nil && len(cfg.Healthcheck.Test) > 0 && cfg.Healthcheck.Test[0] != "NONE" {
-		add("the healthcheck")
 	}
 	if len(hc.Devices) > 0 {
 		add("adding devices (--device)")

@@ -48,10 +48,11 @@ type Engine struct {
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 
-	// mu guards locks and execs.
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
-	execs map[string]*execSession
+	// mu guards locks, execs and healths.
+	mu      sync.Mutex
+	locks   map[string]*sync.Mutex
+	execs   map[string]*execSession
+	healths map[string]*healthState
 }
 
 // New returns an Engine and re-adopts the containers a previous daemon left running.
@@ -69,6 +70,7 @@ func New(c Config) (*Engine, error) {
 		cancel:     cancel,
 		locks:      map[string]*sync.Mutex{},
 		execs:      map[string]*execSession{},
+		healths:    map[string]*healthState{},
 	}
 	if err := os.MkdirAll(filepath.Join(c.Dirs.Root, "containers"), 0o700); err != nil {
 		cancel()
@@ -140,6 +142,7 @@ func (e *Engine) readopt() error {
 			}
 			e.log.Info("re-adopted running container", "container", c.ID[:12], "name", c.Name, "pid", pid)
 			e.watch(c.ID)
+			e.startHealth(c)
 			continue
 		}
 		switch c.State.Status {

@@ -74,6 +74,7 @@ func (e *Engine) startOnce(ctx context.Context, id string) error {
 	e.log.Info("started container", "container", c.ID[:12], "name", c.Name, "pid", pid)
 	e.publish(c, "start")
 	e.watch(c.ID)
+	e.startHealth(c)
 	return nil
 }
 
@@ -279,6 +280,7 @@ func (e *Engine) watch(id string) {
 // exited records a container's exit, then frees what it held, then removes it when it
 // was started with --rm.
 func (e *Engine) exited(id string, code int, at time.Time) {
+	e.stopHealth(id)
 	unlock := e.lock(id)
 	c, err := e.containers.Update(id, func(r *store.Container) error {
 		r.State.Status = container.StateExited

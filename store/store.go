@@ -64,14 +64,16 @@ type State struct {
 
 // Container is one container's record.
 type Container struct {
-	ID         string
-	Name       string
-	Created    time.Time
-	Image      string // as the user gave it
-	ImageID    string
-	Path       string
-	Args       []string
-	Config     *container.Config
+	ID      string
+	Name    string
+	Created time.Time
+	Image   string // as the user gave it
+	ImageID string
+	Path    string
+	Args    []string
+	Config  *container.Config
+	// Requested is Config as asked, before the image's defaults were merged in.
+	Requested  *container.Config
 	HostConfig *container.HostConfig
 	// Networking holds the per-network settings asked for (aliases, addresses).
 	Networking *network.NetworkingConfig

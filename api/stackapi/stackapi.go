@@ -1,0 +1,57 @@
+// Package stackapi holds the wire types of berth's own stack endpoints (/berth/stacks),
+// shared by the daemon's API server and the CLI. The CLI loads and checks the Compose
+// files, so errors point into them, and sends the desired state.
+package stackapi
+
+import "berth/project"
+
+// UpOptions are berth up's flags that shape the plan.
+type UpOptions struct {
+	Services           []string
+	ForceRecreate      bool
+	NoRecreate         bool
+	AlwaysRecreateDeps bool
+	NoStart            bool
+	NoDeps             bool
+	RemoveOrphans      bool
+}
+
+// UpRequest is the body of POST /berth/stacks/up.
+type UpRequest struct {
+	Stack   project.Stack
+	Options UpOptions
+	DryRun  bool
+}
+
+// DownRequest is the body of POST /berth/stacks/down.
+type DownRequest struct {
+	Stack         project.Stack
+	TimeoutSecs   *int
+	RemoveOrphans bool
+	Volumes       bool
+}
+
+// Progress is what happened to one object, as Compose shows it
+// ("Container web-1  Started").
+type Progress struct {
+	Object string // "Container", "Network", "Volume"
+	Name   string
+	Status string // "Creating", "Created", "Starting", "Started", "Healthy", "Recreate", ...
+	Cause  string
+}
+
+// StreamLine is one line of a stack operation's answer: progress lines, then one with
+// Done set (and Error if it failed). A dry run answers with the Plan.
+type StreamLine struct {
+	Progress *Progress `json:",omitempty"`
+	Plan     string    `json:",omitempty"`
+	Done     bool      `json:",omitempty"`
+	Error    string    `json:",omitempty"`
+}
+
+// Summary is one line of berth ls.
+type Summary struct {
+	Name        string
+	Status      string
+	ConfigFiles string
+}

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"berth/api/stackapi"
+	"berth/engine"
+	"berth/project"
+)
+
+func (s *Server) stackRoutes() {
+	s.mux.HandleFunc("POST /berth/stacks/up", s.stackUp)
+	s.mux.HandleFunc("POST /berth/stacks/down", s.stackDown)
+	s.mux.HandleFunc("GET /berth/stacks", s.stackList)
+}
+
+func (s *Server) stackUp(w http.ResponseWriter, r *http.Request) {
+	var req stackapi.UpRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, fmt.Errorf("invalid up request: %v: %w", err, errdefs.ErrInvalidArgument))
+		return
+	}
+	if req.DryRun {
+		plan, err := s.eng.PlanUp(&req.Stack, engine.UpOptions(req.Options))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, stackapi.StreamLine{Plan: plan.String(), Done: true})
+		return
+	}
+	s.streamStack(w, r, req.Stack.Name, func(ctx context.Context) error {
+		return s.eng.Up(ctx, &req.Stack, engine.UpOptions(req.Options))
+	})
+}
+
+func (s *Server) stackDown(w http.ResponseWriter, r *http.Request) {
+	var req stackapi.DownRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, fmt.Errorf("invalid down request: %v: %w", err, errdefs.ErrInvalidArgument))
+		return
+	}
+	o := engine.DownOptions{RemoveOrphans: req.RemoveOrphans, Volumes: req.Volumes}
+	if req.TimeoutSecs != nil {
+		d := time.Duration(*req.TimeoutSecs) * time.Second
+		o.Timeout = &d
+	}
+	s.streamStack(w, r, req.Stack.Name, func(ctx context.Context) error {
+		return s.eng.Down(ctx, &req.Stack, o)
+	})
+}
+
+// streamStack runs op and streams the stack's progress events as JSON lines until it
+// returns. The operation goes on if the client leaves, as a Compose run would finish its
+// step: a half-applied stack is worse than a finished one.
+func (s *Server) streamStack(w http.ResponseWriter, r *http.Request, stack string, op func(context.Context) error) {
+	events, done := s.eng.Events().Subscribe()
+	defer done()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	fl, _ := w.(http.Flusher)
+	enc := json.NewEncoder(w)
+	send := func(l stackapi.StreamLine) {
+		_ = enc.Encode(l)
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	result := make(chan error, 1)
+	go func() { result <- op(s.base) }()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				events, done = s.eng.Events().Subscribe()
+				defer done()
+				continue
+			}
+			if p, ok := progressOf(ev, stack); ok {
+				send(stackapi.StreamLine{Progress: &p})
+			}
+		case err := <-result:
+			// Progress published before the result is already in the channel.
+			for drained := false; !drained; {
+				select {
+				case ev := <-events:
+					if p, ok := progressOf(ev, stack); ok {
+						send(stackapi.StreamLine{Progress: &p})
+					}
+				default:
+					drained = true
+				}
+			}
+			line := stackapi.StreamLine{Done: true}
+			if err != nil {
+				line.Error = message(err)
+			}
+			send(line)
+			return
+		}
+	}
+}
+
+func (s *Server) stackList(w http.ResponseWriter, r *http.Request) {
+	stacks, err := s.eng.Stacks()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := []stackapi.Summary{}
+	for name, cs := range stacks {
+		out = append(out, stackapi.Summary{Name: name, Status: engine.StatusSummary(cs),
+			ConfigFiles: cs[0].Config.Labels[project.LabelConfigFiles]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	writeJSON(w, http.StatusOK, out)
+}
+
+// progressOf reads the progress of one stack out of an engine event.
+func progressOf(ev engine.Event, stack string) (stackapi.Progress, bool) {
+	p, ok := engine.ProgressOf(ev)
+	if !ok || p.Stack != stack {
+		return stackapi.Progress{}, false
+	}
+	return stackapi.Progress{Object: p.Object, Name: p.Name, Status: p.Status, Cause: p.Cause}, true
+}
