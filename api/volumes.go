@@ -1,0 +1,265 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/volume"
+
+	"berth/store"
+	"berth/volumes"
+)
+
+func (s *Server) volumeRoutes() { volumeRoutes(s.mux, s.volumeAPI) }
+
+// volumeRoutes routes the /volumes endpoints to the volumeAPI that api returns for each
+// request.
+func volumeRoutes(m *http.ServeMux, api func() volumeAPI) {
+	m.HandleFunc("GET /volumes", func(w http.ResponseWriter, r *http.Request) { api().list(w, r) })
+	m.HandleFunc("GET /volumes/{name}", func(w http.ResponseWriter, r *http.Request) { api().inspect(w, r) })
+	m.HandleFunc("POST /volumes/create", func(w http.ResponseWriter, r *http.Request) { api().create(w, r) })
+	m.HandleFunc("DELETE /volumes/{name}", func(w http.ResponseWriter, r *http.Request) { api().remove(w, r) })
+	m.HandleFunc("POST /volumes/prune", func(w http.ResponseWriter, r *http.Request) { api().prune(w, r) })
+}
+
+// volumeAPI answers the /volumes endpoints from the volume store and the container
+// records, which say what uses each volume.
+type volumeAPI struct {
+	store      *volumes.Store
+	containers func() ([]*store.Container, error)
+	log        *slog.Logger
+}
+
+func (s *Server) volumeAPI() volumeAPI {
+	return volumeAPI{store: s.eng.Volumes(), containers: s.eng.List, log: s.log}
+}
+
+// volumeJSON is v as Docker's API shows it: labels and options null when there are
+// none, the creation time in RFC 3339.
+func volumeJSON(v volumes.Volume) volume.Volume {
+	return volume.Volume{
+		Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Scope: "local",
+		Labels: v.Labels, Options: v.Options,
+		CreatedAt: v.CreatedAt.Local().Format(time.RFC3339),
+	}
+}
+
+// containerVolumes maps each volume name to the names of the containers that mount it:
+// binds "NAME:/path[:mode]" whose source has no '/', and mounts of type volume.
+func containerVolumes(list []*store.Container) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range list {
+		if c.HostConfig == nil {
+			continue
+		}
+		seen := map[string]bool{}
+		use := func(name string) {
+			if name != "" && !seen[name] {
+				seen[name] = true
+				out[name] = append(out[name], c.Name)
+			}
+		}
+		for _, b := range c.HostConfig.Binds {
+			if src, _, ok := strings.Cut(b, ":"); ok && !strings.Contains(src, "/") {
+				use(src)
+			}
+		}
+		for _, m := range c.HostConfig.Mounts {
+			if m.Type == mount.TypeVolume {
+				use(m.Source)
+			}
+		}
+	}
+	return out
+}
+
+// volumeUsers returns a function naming the containers that use a volume. It reads the
+// containers once, and fails rather than call a volume unused when it cannot.
+func (a volumeAPI) volumeUsers() (func(name string) []string, error) {
+	list, err := a.containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	users := containerVolumes(list)
+	return func(name string) []string { return users[name] }, nil
+}
+
+var volumeFilterKeys = []string{"name", "label", "dangling", "driver"}
+
+// volumeFilter returns what GET /volumes?filters= keeps. inUse is asked only for the
+// dangling filter.
+func volumeFilter(f filters, inUse func(string) []string) (func(volumes.Volume) bool, error) {
+	var dangling []bool
+	for _, v := range f["dangling"] {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("invalid filter 'dangling=%s'; use dangling=true or dangling=false: %w", v, errdefs.ErrInvalidArgument)
+		}
+		dangling = append(dangling, b)
+	}
+	return func(v volumes.Volume) bool {
+		for _, l := range f["label"] {
+			if !labelMatch(v.Labels)(l) {
+				return false
+			}
+		}
+		if len(dangling) > 0 {
+			unused := len(inUse(v.Name)) == 0
+			ok := false
+			for _, d := range dangling {
+				ok = ok || d == unused
+			}
+			if !ok {
+				return false
+			}
+		}
+		return f.any("name", func(p string) bool { return matchName(p, v.Name) }) &&
+			f.any("driver", func(d string) bool { return d == v.Driver })
+	}, nil
+}
+
+// matchName matches a name filter as Docker does, as a regular expression, falling back
+// to a substring when the pattern does not compile.
+func matchName(pattern, name string) bool {
+	if re, err := regexp.Compile(pattern); err == nil {
+		return re.MatchString(name)
+	}
+	return strings.Contains(name, pattern)
+}
+
+func (a volumeAPI) list(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilters(r, volumeFilterKeys...)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	inUse := func(string) []string { return nil }
+	if _, ok := f["dangling"]; ok {
+		if inUse, err = a.volumeUsers(); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	keep, err := volumeFilter(f, inUse)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	list, err := a.store.List()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := volume.ListResponse{Volumes: []volume.Volume{}, Warnings: []string{}}
+	for _, v := range list {
+		if keep(v) {
+			out.Volumes = append(out.Volumes, volumeJSON(v))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a volumeAPI) inspect(w http.ResponseWriter, r *http.Request) {
+	v, err := a.store.Get(r.PathValue("name"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, volumeJSON(v))
+}
+
+func (a volumeAPI) create(w http.ResponseWriter, r *http.Request) {
+	var req volume.CreateRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, fmt.Errorf("invalid volume create request: %v: %w", err, errdefs.ErrInvalidArgument))
+		return
+	}
+	if req.ClusterVolumeSpec != nil {
+		writeError(w, fmt.Errorf("cluster volumes need swarm, which berth does not run: %w", errdefs.ErrInvalidArgument))
+		return
+	}
+	if req.Driver != "" && req.Driver != "local" {
+		writeError(w, fmt.Errorf("volume driver %q is not supported; berth has only the local driver: %w", req.Driver, errdefs.ErrInvalidArgument))
+		return
+	}
+	v, err := a.store.Create(req.Name, req.Labels, req.DriverOpts)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, volumeJSON(v))
+}
+
+func (a volumeAPI) remove(w http.ResponseWriter, r *http.Request) {
+	inUse, err := a.volumeUsers()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := a.store.Remove(r.PathValue("name"), boolQuery(r, "force"), inUse); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// pruneFilter reads POST /volumes/prune's filters: all, label and label!.
+func pruneFilter(f filters) (all bool, match func(volumes.Volume) bool, err error) {
+	for _, v := range f["all"] {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, nil, fmt.Errorf("invalid filter 'all=%s'; use all=true or all=false: %w", v, errdefs.ErrInvalidArgument)
+		}
+		all = all || b
+	}
+	return all, func(v volumes.Volume) bool {
+		for _, l := range f["label"] {
+			if !labelMatch(v.Labels)(l) {
+				return false
+			}
+		}
+		for _, l := range f["label!"] {
+			if labelMatch(v.Labels)(l) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func (a volumeAPI) prune(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilters(r, "all", "label", "label!")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	all, match, err := pruneFilter(f)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	inUse, err := a.volumeUsers()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	deleted, reclaimed, err := a.store.Prune(inUse, all, match)
+	if err != nil {
+		// Report the volumes that went, as networkPrune does; the log says what stayed.
+		a.log.Warn("prune volumes", "err", err)
+	}
+	if deleted == nil {
+		deleted = []string{}
+	}
+	writeJSON(w, http.StatusOK, volume.PruneReport{VolumesDeleted: deleted, SpaceReclaimed: uint64(reclaimed)})
+}
