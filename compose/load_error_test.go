@@ -1,0 +1,174 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeFiles creates files (path relative to dir → content) and returns dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		opts  Options
+		want  string
+	}{
+		{
+			name:  "invalid yaml",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n   ports: [\"80\"]\n"},
+			want:  `compose.yaml:3: invalid YAML: did not find expected key; check the indentation and quoting around this line`,
+		},
+		{
+			name:  "invalid yaml in a value",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    command: echo: hi\n"},
+			want:  `compose.yaml:4: invalid YAML: mapping values are not allowed in this context; check the indentation and quoting around this line`,
+		},
+		{
+			name:  "invalid yaml from stdin",
+			files: map[string]string{},
+			opts:  Options{Files: []string{"-"}, Stdin: strings.NewReader("services:\n\tweb: {}\n")},
+			want:  `stdin:2: invalid YAML: found character that cannot start any token; check the indentation and quoting around this line`,
+		},
+		{
+			name:  "unknown key with suggestion",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    enviroment:\n      A: b\n"},
+			want:  `compose.yaml:4: services.web.enviroment: unknown key; did you mean "environment"?`,
+		},
+		{
+			name:  "unknown top-level key",
+			files: map[string]string{"compose.yaml": "servics:\n  web:\n    image: nginx\n"},
+			want:  `compose.yaml:1: servics: unknown key; did you mean "services"?`,
+		},
+		{
+			name:  "unknown key without suggestion",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    colour: blue\n"},
+			want:  `compose.yaml:4: services.web.colour: unknown key; remove it, or name it "x-colour" to keep it as an extension`,
+		},
+		{
+			name:  "wrong type",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    ports: 8080\n"},
+			want:  `compose.yaml:4: services.web.ports: must be a list`,
+		},
+		{
+			name:  "missing required variable",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: \"nginx:${TAG:?give the nginx tag}\"\n"},
+			want:  `compose.yaml:3: services.web.image: required variable TAG is missing a value: give the nginx tag; set TAG in the environment or in .env`,
+		},
+		{
+			name:  "missing required variable in a list",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    command:\n      - run\n      - $${X}\n      - ${PORT?}\n"},
+			want:  `compose.yaml:7: services.web.command: required variable PORT is missing a value; set PORT in the environment or in .env`,
+		},
+		{
+			name:  "undefined network",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    networks: [frontend]\nnetworks:\n  front: {}\n"},
+			want:  `compose.yaml:4: services.web.networks: network "frontend" is not defined; declare it under the top-level "networks:" key`,
+		},
+		{
+			name:  "undefined network with suggestion",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    networks:\n      backnd: {}\nnetworks:\n  backend: {}\n"},
+			want:  `compose.yaml:5: services.web.networks: network "backnd" is not defined; did you mean "backend"?`,
+		},
+		{
+			name:  "undefined volume",
+			files: map[string]string{"compose.yaml": "services:\n  db:\n    image: postgres\n    volumes:\n      - ./conf:/etc/conf\n      - data:/var/lib/postgresql/data\n"},
+			want:  `compose.yaml:6: services.db.volumes: volume "data" is not defined; declare it under the top-level "volumes:" key`,
+		},
+		{
+			name:  "undefined secret",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    secrets:\n      - source: token\n"},
+			want:  `compose.yaml:5: services.web.secrets: secret "token" is not defined; declare it under the top-level "secrets:" key`,
+		},
+		{
+			name:  "depends_on unknown service",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    depends_on: [dbb]\n  db:\n    image: postgres\n"},
+			want:  `compose.yaml:4: services.web.depends_on: service "dbb" is not defined; did you mean "db"?`,
+		},
+		{
+			name:  "depends_on cycle",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    depends_on: [db]\n  db:\n    image: postgres\n    depends_on:\n      web:\n        condition: service_started\n"},
+			want:  `compose.yaml:8: services.db.depends_on: dependency cycle: db -> web -> db; remove one of these dependencies`,
+		},
+		{
+			name:  "cycle through network_mode and volumes_from",
+			files: map[string]string{"compose.yaml": "services:\n  a:\n    image: x\n    network_mode: service:b\n  b:\n    image: x\n    volumes_from: [c]\n  c:\n    image: x\n    volumes_from: [\"a:ro\"]\n"},
+			want:  `compose.yaml:4: services.a.network_mode: dependency cycle: a -> b -> c -> a; remove one of these dependencies`,
+		},
+		{
+			name:  "no image",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    ports: [\"80\"]\n"},
+			want:  `compose.yaml:2: services.web: neither image nor build is set; add image:, e.g. "image: nginx"`,
+		},
+		{
+			name:  "error in override file",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n", "compose.override.yaml": "services:\n  web:\n    porst: [\"80\"]\n"},
+			want:  `compose.override.yaml:3: services.web.porst: unknown key; did you mean "ports"?`,
+		},
+		{
+			name:  "no compose file",
+			files: map[string]string{"sub/README": ""},
+			opts:  Options{WorkingDir: "sub"},
+			want:  `no compose file found in DIR/sub or its parents; create compose.yaml or give -f`,
+		},
+		{
+			name:  "missing -f file",
+			files: map[string]string{"compose.yaml": "services: {}\n"},
+			opts:  Options{Files: []string{"other.yaml"}},
+			want:  `other.yaml: no such file; check the path given with -f or COMPOSE_FILE`,
+		},
+		{
+			name:  "missing env file",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n"},
+			opts:  Options{EnvFiles: []string{"prod.env"}},
+			want:  `prod.env: env file not found; check the path given with --env-file`,
+		},
+		{
+			name:  "invalid -p",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n"},
+			opts:  Options{ProjectName: "My App"},
+			want:  `invalid project name "My App"; use only lowercase letters, digits, "-" and "_", starting with a letter or digit, e.g. "myapp"`,
+		},
+		{
+			name:  "unknown service named",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n"},
+			opts:  Options{Services: []string{"wbe"}},
+			want:  `no such service: wbe; did you mean "web"?`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeFiles(t, t.TempDir(), tt.files)
+			o := tt.opts
+			o.WorkingDir = filepath.Join(dir, o.WorkingDir)
+			_, _, err := Load(context.Background(), o)
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("error is %T, not *Error", err)
+			}
+			if got := strings.ReplaceAll(err.Error(), dir, "DIR"); got != tt.want {
+				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
