@@ -30,6 +30,7 @@ func TestImportArrows(t *testing.T) {
 		{"./engine", []string{"berth/api", "berth/daemon", "berth/cmd", "berth/compose"}},
 		{"./graph", []string{"berth/", "github.com/compose-spec"}},
 		{"./project", []string{"berth/engine", "berth/api", "berth/netstack", "berth/volumes", "berth/store", "berth/daemon"}},
+		{"./volumes/...", []string{"berth/engine", "berth/api", "berth/store", "berth/project", "berth/compose"}},
 		{"./netstack/...", []string{"berth/engine", "berth/project", "berth/compose", "berth/api", "berth/store"}},
 		// Re-executed as every container's init: libcontainer and little else.
 		{"./cmd/berth-runtime", []string{"berth/", "github.com/moby/moby", "github.com/google/go-containerregistry", "go.etcd.io/bbolt", "net/http", "github.com/spf13/cobra"}},

@@ -147,6 +147,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /images/create", s.imageCreate)
 	m.HandleFunc("POST /images/{name...}", s.imageTag)
 	s.networkRoutes()
+	s.volumeRoutes()
 	s.stackRoutes()
 }
 

@@ -22,6 +22,7 @@ import (
 	"berth/netstack/dns"
 	"berth/statedir"
 	"berth/store"
+	"berth/volumes"
 )
 
 // Config is what the daemon needs to start.
@@ -80,6 +81,10 @@ func run(ctx context.Context, c Config) error {
 	if err != nil {
 		return fmt.Errorf("open image store: %w", err)
 	}
+	vols, err := volumes.Open(d.Root, db)
+	if err != nil {
+		return fmt.Errorf("open volumes: %w", err)
+	}
 	var forward []string
 	if file.DNSForward == nil || *file.DNSForward {
 		forward = hostResolvers()
@@ -95,6 +100,7 @@ func run(ctx context.Context, c Config) error {
 		Dirs: d, DB: db, Images: images,
 		Runtime: runtime.New(d.Run, runtimeBin, shimBin),
 		Net:     nets,
+		Volumes: vols,
 		Log:     log,
 	})
 	if err != nil {

@@ -69,7 +69,7 @@ func TestParseBind(t *testing.T) {
 		{in: "/h:/c"},
 		{in: "/h:/c:ro", ro: true},
 		{in: "/h:/c:rw"},
-		{in: "data:/c", fail: "named volumes"},
+		{in: "../x:/c", fail: "neither an absolute host path nor a volume name"},
 		{in: "/h:c", fail: "must be absolute"},
 		{in: "/h", fail: "HOST:CONTAINER"},
 		{in: "/h:/c:xx", fail: "unknown option"},

@@ -21,6 +21,7 @@ import (
 	"berth/netstack"
 	"berth/statedir"
 	"berth/store"
+	"berth/volumes"
 )
 
 // Config wires an Engine to its parts.
@@ -30,6 +31,7 @@ type Config struct {
 	Images  *image.Store
 	Runtime *runtime.Runtime
 	Net     *netstack.Manager
+	Volumes *volumes.Store
 	Log     *slog.Logger
 }
 
@@ -40,6 +42,7 @@ type Engine struct {
 	images     *image.Store
 	rt         *runtime.Runtime
 	net        *netstack.Manager
+	volumes    *volumes.Store
 	log        *slog.Logger
 	events     *Events
 
@@ -64,6 +67,7 @@ func New(c Config) (*Engine, error) {
 		images:     c.Images,
 		rt:         c.Runtime,
 		net:        c.Net,
+		volumes:    c.Volumes,
 		log:        c.Log,
 		events:     newEvents(),
 		ctx:        ctx,
@@ -88,6 +92,9 @@ func (e *Engine) Close() {
 	e.cancel()
 	e.running.Wait()
 }
+
+// Volumes is the named volume store.
+func (e *Engine) Volumes() *volumes.Store { return e.volumes }
 
 // Events is the engine's event stream.
 func (e *Engine) Events() *Events { return e.events }

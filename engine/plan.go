@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -22,6 +23,8 @@ type UpOptions struct {
 	NoStart            bool
 	NoDeps             bool
 	RemoveOrphans      bool
+	Wait               bool
+	WaitTimeout        time.Duration
 }
 
 // Action is what a step does to a container.

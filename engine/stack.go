@@ -103,6 +103,22 @@ func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) erro
 		}
 		e.progress(stack.Name, "Network", n.Name, "Created", "")
 	}
+	for _, v := range stack.Volumes {
+		if v.External {
+			if _, err := e.volumes.Get(v.Name); err != nil {
+				return fmt.Errorf("volume %s declared as external, but could not be found; create it first (berth volume create %s): %w", v.Name, v.Name, errdefs.ErrNotFound)
+			}
+			continue
+		}
+		if _, err := e.volumes.Get(v.Name); err == nil {
+			continue
+		}
+		e.progress(stack.Name, "Volume", v.Name, "Creating", "")
+		if _, err := e.volumes.Create(v.Name, v.Labels, nil); err != nil {
+			return fmt.Errorf("volume %s: %w", v.Key, err)
+		}
+		e.progress(stack.Name, "Volume", v.Name, "Created", "")
+	}
 	for _, o2 := range plan.Orphans {
 		if o.RemoveOrphans {
 			if err := e.removeForStack(ctx, stack.Name, o2, nil); err != nil {
@@ -131,7 +147,7 @@ func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) erro
 		}
 		g.Add(svc.Name, deps...)
 	}
-	return graph.Walk(ctx, g, graph.WalkOptions{Limit: walkLimit}, func(ctx context.Context, name string) error {
+	err = graph.Walk(ctx, g, graph.WalkOptions{Limit: walkLimit}, func(ctx context.Context, name string) error {
 		svc := services[name]
 		if err := e.waitDependencies(ctx, stack, svc); err != nil {
 			return err
@@ -142,6 +158,49 @@ func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) erro
 		}
 		return group.Wait()
 	})
+	if err != nil || !o.Wait || o.NoStart {
+		return err
+	}
+	return e.waitStack(ctx, stack, services, o.WaitTimeout)
+}
+
+// waitStack waits until every container of the services runs, healthy when it has a
+// healthcheck; one that exited with 0 counts as done (a one-shot job).
+func (e *Engine) waitStack(ctx context.Context, stack *project.Stack, services map[string]project.Service, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	for _, name := range sortedNames(services) {
+		svc := services[name]
+		cond := "service_started"
+		if svc.Healthcheck != nil && len(svc.Healthcheck.Test) > 0 && svc.Healthcheck.Test[0] != "NONE" {
+			cond = "service_healthy"
+		}
+		err := e.waitCondition(ctx, stack.Name, project.Dependency{Service: name, Condition: cond, Required: true})
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("service %s did not become ready within %s", name, timeout)
+		}
+		if err != nil {
+			return fmt.Errorf("service %s: %w", name, err)
+		}
+		if cond == "service_healthy" {
+			for _, c := range svc.Containers {
+				e.progress(stack.Name, "Container", c.Name, "Healthy", "")
+			}
+		}
+	}
+	return nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // checkStack refuses what cannot be done before anything changes.
@@ -346,6 +405,22 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 		}
 	}
 	var errs []error
+	if o.Volumes {
+		for _, v := range stack.Volumes {
+			if v.External {
+				continue
+			}
+			if _, err := e.volumes.Get(v.Name); err != nil {
+				continue
+			}
+			e.progress(stack.Name, "Volume", v.Name, "Removing", "")
+			if err := e.volumes.Remove(v.Name, false, e.volumeUsers); err != nil {
+				errs = append(errs, fmt.Errorf("volume %s: %w", v.Name, err))
+				continue
+			}
+			e.progress(stack.Name, "Volume", v.Name, "Removed", "")
+		}
+	}
 	for _, n := range stack.Networks {
 		if n.External {
 			continue
@@ -392,4 +467,18 @@ func StatusSummary(cs []*store.Container) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// volumeUsers names the containers whose binds use volume name.
+func (e *Engine) volumeUsers(name string) []string {
+	list, _ := e.containers.List()
+	var out []string
+	for _, c := range list {
+		for _, b := range c.HostConfig.Binds {
+			if m, err := parseBind(b); err == nil && m.Type == "volume" && m.Source == name {
+				out = append(out, c.Name)
+			}
+		}
+	}
+	return out
 }

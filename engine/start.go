@@ -164,6 +164,24 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 		if err != nil {
 			return runtime.Config{}, err
 		}
+		if m.Type == "volume" {
+			// As Docker: a named volume is made on first use, and a new one gets a copy
+			// of what the image has at that path.
+			v, err := e.volumes.Create(m.Source, nil, nil)
+			if err != nil {
+				return runtime.Config{}, fmt.Errorf("volume %s: %w", m.Source, err)
+			}
+			src, err := securejoin.SecureJoin(rootfs, m.Destination)
+			if err != nil {
+				return runtime.Config{}, err
+			}
+			if err := e.volumes.CopyUp(v.Name, src); err != nil {
+				return runtime.Config{}, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			m.Type, m.Source = "bind", v.Mountpoint
+			cfg.Mounts = append(cfg.Mounts, m)
+			continue
+		}
 		// Docker creates a missing host directory for -v.
 		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
 			if err := os.MkdirAll(m.Source, 0o755); err != nil {
@@ -182,7 +200,8 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 	return cfg, nil
 }
 
-// parseBind parses a -v HOST:CTR[:ro|rw] bind.
+// parseBind parses a -v HOST:CTR[:ro|rw] bind, or NAME:CTR[:ro|rw] for a named volume
+// (then Type is "volume" and Source the volume's name).
 func parseBind(b string) (runtime.Mount, error) {
 	parts := strings.Split(b, ":")
 	if len(parts) < 2 || len(parts) > 3 {
@@ -190,7 +209,10 @@ func parseBind(b string) (runtime.Mount, error) {
 	}
 	m := runtime.Mount{Source: parts[0], Destination: parts[1]}
 	if !filepath.IsAbs(m.Source) {
-		return runtime.Mount{}, fmt.Errorf("invalid volume %q: named volumes are not supported yet; give an absolute host path: %w", b, errdefs.ErrInvalidArgument)
+		if !validName.MatchString(m.Source) || strings.Contains(m.Source, "/") {
+			return runtime.Mount{}, fmt.Errorf("invalid volume %q: %q is neither an absolute host path nor a volume name: %w", b, m.Source, errdefs.ErrInvalidArgument)
+		}
+		m.Type = "volume"
 	}
 	if !filepath.IsAbs(m.Destination) {
 		return runtime.Mount{}, fmt.Errorf("invalid volume %q: the container path must be absolute: %w", b, errdefs.ErrInvalidArgument)

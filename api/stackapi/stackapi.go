@@ -3,7 +3,11 @@
 // files, so errors point into them, and sends the desired state.
 package stackapi
 
-import "berth/project"
+import (
+	"time"
+
+	"berth/project"
+)
 
 // UpOptions are berth up's flags that shape the plan.
 type UpOptions struct {
@@ -14,6 +18,10 @@ type UpOptions struct {
 	NoStart            bool
 	NoDeps             bool
 	RemoveOrphans      bool
+	// Wait waits, after the changes, until every container runs (healthy, when it has a
+	// healthcheck), up to WaitTimeout (0: no limit).
+	Wait        bool
+	WaitTimeout time.Duration
 }
 
 // UpRequest is the body of POST /berth/stacks/up.

@@ -36,6 +36,17 @@ func newImagePullCommand(g *globalOptions) *cobra.Command {
 // runImagePull pulls ref with the credentials the docker CLI would use, shows progress on
 // stderr and prints the full reference on stdout.
 func runImagePull(ctx context.Context, g *globalOptions, opts imagePullOptions, ref string) error {
+	c, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return pullImage(ctx, c, ref, opts.quiet)
+}
+
+// pullImage pulls ref with the user's registry credentials, showing progress on stderr
+// unless quiet, and prints the full name pulled.
+func pullImage(ctx context.Context, c *client.Client, ref string, quiet bool) error {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return fmt.Errorf("invalid image reference %q: %w; use NAME[:TAG|@DIGEST], e.g. alpine:3.20", ref, err)
@@ -45,16 +56,11 @@ func runImagePull(ctx context.Context, g *globalOptions, opts imagePullOptions, 
 	if err != nil {
 		return err
 	}
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	res, err := c.ImagePull(ctx, named.String(), client.ImagePullOptions{RegistryAuth: auth})
 	if err != nil {
 		return fmt.Errorf("pull %s: %w", ref, err)
 	}
-	if opts.quiet {
+	if quiet {
 		err = res.Wait(ctx)
 	} else {
 		err = displayMessages(res.JSONMessages(ctx), os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))

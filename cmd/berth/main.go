@@ -108,6 +108,16 @@ func newRootCommand() *cobra.Command {
 		container,
 		image,
 		newNetworkCommand(g),
+		newVolumeCommand(g),
+	)
+	// Compose stack commands, at the top level as in docker compose.
+	root.AddCommand(
+		newConfigCommand(),
+		newUpCommand(g),
+		newDownCommand(g),
+		newComposePsCommand(g),
+		newComposeLogsCommand(g),
+		newComposeLsCommand(g),
 	)
 	return root
 }
