@@ -525,6 +525,10 @@ func (m *Manager) Disconnect(ctx context.Context, ref, containerID string) error
 	m.publishDNSLocked(containerID)
 	m.c.DNS.Unpublish(containerID, n.ID)
 	m.c.Log.Info("disconnected container", "container", containerID[:12], "network", n.Name)
+	// Published ports point at the first endpoint: only then do the rules change.
+	if ports, err := m.Ports(containerID); err != nil || len(ports) == 0 {
+		return err
+	}
 	return m.applyLocked()
 }
 

@@ -71,6 +71,9 @@ func (m *Manager) Unpublish(containerID string) error {
 		h.Close()
 	}
 	delete(m.holds, containerID)
+	if ports, err := m.Ports(containerID); err != nil || len(ports) == 0 {
+		return err // nothing published: the rules need no change
+	}
 	if err := m.c.DB.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPorts).Delete([]byte(containerID)) }); err != nil {
 		return err
 	}

@@ -77,7 +77,9 @@ func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, err
 	}
 	// A stale libcontainer state (a container that exited while no daemon ran) blocks
 	// Create under the same ID.
-	_ = r.runtimeOp(ctx, "delete", c.ID)
+	if _, err := os.Stat(filepath.Join(r.StateDir(), c.ID)); err == nil {
+		_ = r.runtimeOp(ctx, "delete", c.ID)
+	}
 
 	syncR, syncW, err := os.Pipe()
 	if err != nil {
@@ -296,10 +298,43 @@ func (r *Runtime) Resume(ctx context.Context, id string) error {
 // Delete removes what the runtime kept for a stopped container: its cgroups,
 // libcontainer state and bundle.
 func (r *Runtime) Delete(ctx context.Context, id string) error {
-	if err := r.runtimeOp(ctx, "delete", id); err != nil {
-		return err
+	state := filepath.Join(r.StateDir(), id)
+	if _, err := os.Stat(state); err == nil && !r.deleteStopped(id) {
+		// Not simply stopped (frozen, or processes left): libcontainer knows best.
+		if err := r.runtimeOp(ctx, "delete", id); err != nil {
+			return err
+		}
 	}
 	return os.RemoveAll(r.Bundle(id))
+}
+
+// deleteStopped removes a stopped container's cgroups and state without starting
+// berth-runtime, which costs a process start on every container exit. It reports false
+// when a cgroup still has processes, leaving the rest to libcontainer.
+func (r *Runtime) deleteStopped(id string) bool {
+	b, err := os.ReadFile(filepath.Join(r.Bundle(id), "config.json"))
+	if err != nil {
+		return false
+	}
+	var spec struct {
+		Linux struct{ CgroupsPath string } `json:"linux"`
+	}
+	if json.Unmarshal(b, &spec) != nil || !strings.HasPrefix(spec.Linux.CgroupsPath, "/berth-") {
+		return false
+	}
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + spec.Linux.CgroupsPath)
+	dirs = append(dirs, "/sys/fs/cgroup"+spec.Linux.CgroupsPath)
+	for _, d := range dirs {
+		if err := syscall.Rmdir(d); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return false
+		}
+	}
+	// The root's parent cgroup goes with its last container; while others use it,
+	// rmdir fails, as it should.
+	for _, d := range dirs {
+		_ = syscall.Rmdir(filepath.Dir(d))
+	}
+	return os.RemoveAll(filepath.Join(r.StateDir(), id)) == nil
 }
 
 func (r *Runtime) runtimeOp(ctx context.Context, op, id string) error {
