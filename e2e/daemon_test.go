@@ -103,3 +103,30 @@ func TestContainerExitWhileDaemonDeadIsRecorded(t *testing.T) {
 		t.Fatalf("wait printed %q, want 9", code)
 	}
 }
+
+// TestDaemonThatCannotStartSaysWhy: a broken daemon.json stops the daemon, and the
+// command that started it reports the reason, the file and where the log is.
+func TestDaemonThatCannotStartSaysWhy(t *testing.T) {
+	e := newEmptyEnv(t)
+	cfg := filepath.Join(e.root, "daemon.json")
+	if err := os.WriteFile(cfg, []byte(`{"insecure-registries": "not a list"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("container", "ls")
+	if r.code == 0 {
+		t.Fatalf("a daemon with a broken daemon.json started:\n%s", r)
+	}
+	for _, want := range []string{"could not start", cfg, "daemon.log"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r)
+		}
+	}
+	if e.daemonPid() != 0 {
+		t.Error("a daemon is running after it could not start")
+	}
+	// Fixing the file is all it takes.
+	if err := os.WriteFile(cfg, []byte(`{"dns-forward": false}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.must("container", "ls")
+}
