@@ -276,6 +276,12 @@ func unsupported(cfg *container.Config, hc *container.HostConfig) []string {
 	if len(hc.Devices) > 0 {
 		add("adding devices (--device)")
 	}
+	if hc.Init != nil && *hc.Init {
+		add("--init (an init process in the container)")
+	}
+	if len(hc.DNS) > 0 || len(hc.DNSSearch) > 0 || len(hc.DNSOptions) > 0 {
+		add("--dns, --dns-search and --dns-option")
+	}
 	if len(cfg.Volumes) > 0 {
 		out = append(out, "anonymous volumes (-v /path, image VOLUME) are not supported yet: those paths stay in the container's own layer and go with it")
 	}

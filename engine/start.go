@@ -139,6 +139,7 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 		ReadOnly: hc.ReadonlyRootfs, Seccomp: true,
 		ShmSizeBytes: hc.ShmSize,
 	}
+	cfg.Sysctls = hc.Sysctls
 	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
 		cfg.PidsLimit = *hc.PidsLimit // 0 and -1 mean unlimited, as in Docker
 	}

@@ -54,6 +54,8 @@ type Config struct {
 	ShmSizeBytes int64
 	// Rlimits override the default limits (Docker's --ulimit), by name such as "nofile".
 	Rlimits []Rlimit
+	// Sysctls are namespaced kernel parameters set in the container (--sysctl).
+	Sysctls map[string]string
 }
 
 // Rlimit is one resource limit; Name is Docker's short form ("nofile", "nproc", ...).
@@ -251,6 +253,9 @@ func Spec(c Config) (*specs.Spec, error) {
 				Devices: []specs.LinuxDeviceCgroup{{Allow: c.Privileged, Access: "rwm"}},
 			},
 		},
+	}
+	if len(c.Sysctls) > 0 {
+		s.Linux.Sysctl = c.Sysctls
 	}
 	if c.HostNetwork {
 		s.Linux.Namespaces = slices.DeleteFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.NetworkNamespace })
