@@ -376,7 +376,9 @@ func (m *Manager) RemoveSandbox(ctx context.Context, containerID string) error {
 	}
 	var errs []error
 	for _, e := range eps {
-		errs = append(errs, m.Disconnect(ctx, e.NetworkID, containerID))
+		// The veths go with the namespace, which the kernel tears down in the
+		// background; deleting each one here would wait for it on every exit.
+		errs = append(errs, m.disconnect(e.NetworkID, containerID, false))
 	}
 	errs = append(errs, m.Unpublish(containerID))
 	m.c.DNS.Detach(containerID)
@@ -499,6 +501,10 @@ func (m *Manager) plumb(n Network, ep *Endpoint, nsPath string, defaultRoute boo
 
 // Disconnect detaches a container from a network and releases its address.
 func (m *Manager) Disconnect(ctx context.Context, ref, containerID string) error {
+	return m.disconnect(ref, containerID, true)
+}
+
+func (m *Manager) disconnect(ref, containerID string, deleteLink bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n, err := m.Network(ref)
@@ -509,7 +515,7 @@ func (m *Manager) Disconnect(ctx context.Context, ref, containerID string) error
 	if err != nil {
 		return err
 	}
-	if l, err := netlink.LinkByName(ep.HostVeth); err == nil {
+	if l, err := netlink.LinkByName(ep.HostVeth); err == nil && deleteLink {
 		_ = netlink.LinkDel(l) // its peer in the container goes with it
 	}
 	ia, err := m.ipamLocked(n)
