@@ -43,6 +43,7 @@ demo: build
 
 bench: build bench-deps
 	@./bench/run.sh $(CURDIR)/bin/berth
+	@./bench/network.sh $(CURDIR)/bin/berth
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -30,6 +30,9 @@ func (m *Manager) Publish(containerID string, ports []Port) ([]Port, error) {
 	if len(eps) == 0 {
 		return nil, fmt.Errorf("publish ports: the container is on no network: %w", errdefs.ErrInvalidArgument)
 	}
+	if n, err := m.Network(eps[0].NetworkID); err == nil && n.Internal {
+		return nil, fmt.Errorf("network %s is internal, so its containers cannot publish ports; drop -p or put the container on another network first: %w", n.Name, errdefs.ErrInvalidArgument)
+	}
 	var holds []*os.File
 	var out []Port
 	undo := func() {
