@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/schema"
 	"github.com/compose-spec/compose-go/v2/template"
@@ -14,19 +15,19 @@ import (
 
 // compose-go's errors carry their details only in their text; these patterns read them.
 var (
-	reInterpolate = regexp.MustCompile(`error while interpolating (\S+): required variable (\S+) is missing a value`)
-	reParse       = regexp.MustCompile(`^failed to parse (.+?): (yaml: .*)$`)
-	reUndefined   = regexp.MustCompile(`^service "([^"]+)" refers to undefined (network|volume|secret|config|model|build secret) ([^\s:]+)`)
-	reDependsOn   = regexp.MustCompile(`^service "([^"]+)" depends on (?:undefined|unknown) service "([^"]+)"`)
-	reDisabled    = regexp.MustCompile(`^service "([^"]+)" is required by "([^"]+)" but is disabled. Can be enabled by profiles (.*)$`)
-	reCycle       = regexp.MustCompile(`^dependency cycle detected: (.*)$`)
-	reNoImage     = regexp.MustCompile(`^service "([^"]+)" has neither an image nor a build context specified`)
-	reExclusive   = regexp.MustCompile(`^service (\S+) declares mutually exclusive .network_mode. and .networks.`)
-	reExtends     = regexp.MustCompile(`^cannot extend service "([^"]+)" in (.+?): service "([^"]+)" not found`)
-	reKeyed       = regexp.MustCompile(`^((?:services|networks|volumes|secrets|configs)\.[^\s:]+): (.*)$`)
-	reNotAllowed  = regexp.MustCompile(`^additional properties '([^']+)'.* not allowed$`)
-	reFalseSchema = regexp.MustCompile(`^false schema$`)
-	reMustBe      = regexp.MustCompile(`^must be a (.+)$`)
+	reInterpolate = lazyRegexp(`error while interpolating (\S+): required variable (\S+) is missing a value`)
+	reParse       = lazyRegexp(`^failed to parse (.+?): (yaml: .*)$`)
+	reUndefined   = lazyRegexp(`^service "([^"]+)" refers to undefined (network|volume|secret|config|model|build secret) ([^\s:]+)`)
+	reDependsOn   = lazyRegexp(`^service "([^"]+)" depends on (?:undefined|unknown) service "([^"]+)"`)
+	reDisabled    = lazyRegexp(`^service "([^"]+)" is required by "([^"]+)" but is disabled. Can be enabled by profiles (.*)$`)
+	reCycle       = lazyRegexp(`^dependency cycle detected: (.*)$`)
+	reNoImage     = lazyRegexp(`^service "([^"]+)" has neither an image nor a build context specified`)
+	reExclusive   = lazyRegexp(`^service (\S+) declares mutually exclusive .network_mode. and .networks.`)
+	reExtends     = lazyRegexp(`^cannot extend service "([^"]+)" in (.+?): service "([^"]+)" not found`)
+	reKeyed       = lazyRegexp(`^((?:services|networks|volumes|secrets|configs)\.[^\s:]+): (.*)$`)
+	reNotAllowed  = lazyRegexp(`^additional properties '([^']+)'.* not allowed$`)
+	reFalseSchema = lazyRegexp(`^false schema$`)
+	reMustBe      = lazyRegexp(`^must be a (.+)$`)
 )
 
 // kindKey is where a service refers to each kind of top-level object.
@@ -52,7 +53,7 @@ func mapError(err error, srcs []*source, wd string) error {
 		if missing.Reason != "" {
 			e.Msg += ": " + missing.Reason
 		}
-		for _, m := range reInterpolate.FindAllStringSubmatch(msg, -1) {
+		for _, m := range reInterpolate().FindAllStringSubmatch(msg, -1) {
 			if m[2] != missing.Variable {
 				continue
 			}
@@ -72,10 +73,10 @@ func mapError(err error, srcs []*source, wd string) error {
 	if rest, ok := strings.CutPrefix(first, "validating "); ok {
 		return schemaError(rest, srcs, wd)
 	}
-	if m := reParse.FindStringSubmatch(first); m != nil {
+	if m := reParse().FindStringSubmatch(first); m != nil {
 		return yamlError(displayPath(wd, m[1]), m[2])
 	}
-	if m := reUndefined.FindStringSubmatch(first); m != nil {
+	if m := reUndefined().FindStringSubmatch(first); m != nil {
 		svc, kind, name := m[1], m[2], m[3]
 		top := kindKey[kind][len(kindKey[kind])-1]
 		path := append(append([]string{"services", svc}, kindKey[kind]...), name)
@@ -92,7 +93,7 @@ func mapError(err error, srcs []*source, wd string) error {
 		}
 		return e
 	}
-	if m := reDependsOn.FindStringSubmatch(first); m != nil {
+	if m := reDependsOn().FindStringSubmatch(first); m != nil {
 		path := []string{"services", m[1], "depends_on", m[2]}
 		e := &Error{Key: displayKey(path[:3]), Msg: fmt.Sprintf("service %q is not defined", m[2])}
 		e.File, e.Line = locate(srcs, path)
@@ -103,14 +104,14 @@ func mapError(err error, srcs []*source, wd string) error {
 		}
 		return e
 	}
-	if m := reDisabled.FindStringSubmatch(first); m != nil {
+	if m := reDisabled().FindStringSubmatch(first); m != nil {
 		path := []string{"services", m[2], "depends_on", m[1]}
 		e := &Error{Key: displayKey(path[:3]), Msg: fmt.Sprintf("service %q is disabled by its profiles %s", m[1], m[3]),
 			Hint: "enable one of them with --profile, or set required: false on this dependency"}
 		e.File, e.Line = locate(srcs, path)
 		return e
 	}
-	if m := reCycle.FindStringSubmatch(first); m != nil {
+	if m := reCycle().FindStringSubmatch(first); m != nil {
 		// the loader adds depends_on for network_mode and volumes_from: find the one written
 		cycle := strings.Split(m[1], " -> ")
 		for _, key := range []string{"depends_on", "network_mode", "volumes_from"} {
@@ -120,19 +121,19 @@ func mapError(err error, srcs []*source, wd string) error {
 		}
 		return cycleError(cycle, "depends_on", srcs)
 	}
-	if m := reNoImage.FindStringSubmatch(first); m != nil {
+	if m := reNoImage().FindStringSubmatch(first); m != nil {
 		path := []string{"services", m[1]}
 		e := &Error{Key: displayKey(path), Msg: "neither image nor build is set", Hint: `add image:, e.g. "image: nginx"`}
 		e.File, e.Line = locate(srcs, path)
 		return e
 	}
-	if m := reExclusive.FindStringSubmatch(first); m != nil {
+	if m := reExclusive().FindStringSubmatch(first); m != nil {
 		path := []string{"services", m[1], "network_mode"}
 		e := &Error{Key: displayKey(path), Msg: "network_mode and networks exclude each other", Hint: "remove one of them"}
 		e.File, e.Line = locate(srcs, path)
 		return e
 	}
-	if m := reExtends.FindStringSubmatch(first); m != nil {
+	if m := reExtends().FindStringSubmatch(first); m != nil {
 		e := &Error{File: displayPath(wd, m[2]), Key: "services." + m[1] + ".extends",
 			Msg: fmt.Sprintf("service %q not found in %s", m[3], displayPath(wd, m[2]))}
 		if s := suggest(m[3], topLevelNames(srcs, "services")); s != "" {
@@ -149,7 +150,7 @@ func mapError(err error, srcs []*source, wd string) error {
 	case "top-level object must be a mapping":
 		return &Error{File: srcs[0].display, Line: 1, Msg: "the top level must be a mapping", Hint: "start with a key such as services:"}
 	}
-	if m := reKeyed.FindStringSubmatch(first); m != nil {
+	if m := reKeyed().FindStringSubmatch(first); m != nil {
 		path := strings.Split(m[1], ".")
 		e := &Error{Key: displayKey(path), Msg: m[2]}
 		e.File, e.Line = locate(srcs, path)
@@ -178,7 +179,7 @@ func schemaError(rest string, srcs []*source, wd string) error {
 		path = strings.Split(keyPath, ".")
 	}
 	e := &Error{Key: displayKey(path), Msg: body}
-	if m := reNotAllowed.FindStringSubmatch(body); m != nil {
+	if m := reNotAllowed().FindStringSubmatch(body); m != nil {
 		unknown := m[1]
 		path = append(path, unknown)
 		e.Key, e.Msg = displayKey(path), "unknown key"
@@ -187,7 +188,7 @@ func schemaError(rest string, srcs []*source, wd string) error {
 		} else {
 			e.Hint = `remove it, or name it "x-` + unknown + `" to keep it as an extension`
 		}
-	} else if reFalseSchema.MatchString(body) && len(path) > 0 {
+	} else if reFalseSchema().MatchString(body) && len(path) > 0 {
 		unknown := path[len(path)-1]
 		e.Msg = "unknown key"
 		if s := suggest(unknown, schemaSiblings(path[:len(path)-1])); s != "" {
@@ -195,7 +196,7 @@ func schemaError(rest string, srcs []*source, wd string) error {
 		} else {
 			e.Hint = `remove it, or name it "x-` + unknown + `" to keep it as an extension`
 		}
-	} else if m := reMustBe.FindStringSubmatch(body); m != nil {
+	} else if m := reMustBe().FindStringSubmatch(body); m != nil {
 		e.Msg = "must be " + article(strings.ReplaceAll(m[1], "array", "list"))
 	}
 	switch {
@@ -306,4 +307,10 @@ func topLevelNames(srcs []*source, key string) []string {
 		}
 	}
 	return out
+}
+
+// lazyRegexp compiles on first use: package init runs in every berth command, and in
+// the daemon, most of which never load a Compose file.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
