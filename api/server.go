@@ -150,6 +150,7 @@ func (s *Server) routes() {
 	s.networkRoutes()
 	s.volumeRoutes()
 	s.stackRoutes()
+	s.containerExtraRoutes()
 }
 
 func (s *Server) ping(w http.ResponseWriter, r *http.Request) {

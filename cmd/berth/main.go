@@ -118,6 +118,22 @@ func newRootCommand() *cobra.Command {
 		newComposePsCommand(g),
 		newComposeLogsCommand(g),
 		newComposeLsCommand(g),
+		newComposeExecCommand(g),
+		newComposeRunCommand(g),
+		newComposeCreateCommand(g),
+		newComposeStartCommand(g),
+		newComposeStopCommand(g),
+		newComposeRestartCommand(g),
+		newComposeKillCommand(g),
+		newComposeRmCommand(g),
+		newComposePauseCommand(g),
+		newComposeUnpauseCommand(g),
+		newComposeTopCommand(g),
+		newComposePortCommand(g),
+		newComposeImagesCommand(g),
+		newComposePullCommand(g),
+		newComposeWaitCommand(g),
+		newComposeCpCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,440 @@
+package engine
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/moby/api/types/container"
+
+	"berth/store"
+)
+
+// Copying in and out of a container works on its root filesystem (the overlay mount of
+// the image and the container's layer), mounted for the copy when the container is not
+// running. Bind mounts, volumes, tmpfs and the /etc/hostname, hosts and resolv.conf files
+// are mounted only inside the container's mount namespace, so the root does not show
+// them: a copy at or below such a destination is refused rather than silently reading or
+// writing the hidden directory beneath it.
+//
+// Paths are resolved twice over: securejoin gives them the container's meaning (an
+// absolute symlink points inside the root), then every file operation goes through an
+// os.Root, so a process in the container that swaps a directory for a symlink meanwhile
+// still cannot make the daemon touch a file outside the root.
+
+// noFollow keeps an open from following a symlink put in place since it was checked.
+const noFollow = syscall.O_NOFOLLOW
+
+// StatPath describes path inside container ref, as HEAD /containers/{id}/archive does.
+func (e *Engine) StatPath(ref, p string) (container.PathStat, error) {
+	var st container.PathStat
+	err := e.withRoot(ref, p, func(root string) error {
+		var err error
+		st, err = statPath(root, p)
+		return err
+	})
+	return st, err
+}
+
+// CopyFrom writes a tar of path inside container ref to w, after calling begin with its
+// stat (so a server can send it as a header before the body).
+func (e *Engine) CopyFrom(ref, p string, w io.Writer, begin func(container.PathStat)) error {
+	return e.withRoot(ref, p, func(root string) error {
+		st, err := statPath(root, p)
+		if err != nil {
+			return err
+		}
+		begin(st)
+		return writeArchive(w, root, p)
+	})
+}
+
+// CopyTo extracts the tar r into directory path inside container ref. With
+// noOverwriteDirNonDir, an entry may not replace a directory with a file or the reverse.
+func (e *Engine) CopyTo(ref, p string, r io.Reader, noOverwriteDirNonDir bool) error {
+	return e.withRoot(ref, p, func(root string) error {
+		if c, err := e.containers.Get(ref); err == nil && c.HostConfig != nil && c.HostConfig.ReadonlyRootfs {
+			return fmt.Errorf("container %s has a read-only root filesystem: %w", c.Name, errdefs.ErrPermissionDenied)
+		}
+		return extractArchive(r, root, p, noOverwriteDirNonDir)
+	})
+}
+
+// withRoot runs fn with the mounted root of container ref, holding the container's lock
+// so a start or removal cannot change the mount meanwhile.
+func (e *Engine) withRoot(ref, p string, fn func(root string) error) error {
+	c, err := e.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	unlock := e.lock(c.ID)
+	defer unlock()
+	if c, err = e.containers.Get(c.ID); err != nil {
+		return err
+	}
+	if dst, ok := hiddenMount(c, p); ok {
+		return fmt.Errorf("path %s of container %s is under the mount at %s, which berth cannot copy through (the mount exists only inside the container); use its host path, or copy with exec and tar: %w",
+			p, c.Name, dst, errdefs.ErrNotImplemented)
+	}
+	root, err := e.images.Mount(c.ID, c.ImageID)
+	if err != nil {
+		return fmt.Errorf("mount root of %s: %w", c.Name, err)
+	}
+	if s := c.State.Status; s != container.StateRunning && s != container.StatePaused && s != container.StateRestarting {
+		defer func() {
+			if err := e.images.Unmount(c.ID); err != nil {
+				e.log.Warn("unmount root after copy", "container", c.ID[:12], "err", err)
+			}
+		}()
+	}
+	return fn(root)
+}
+
+// hiddenMount returns the destination of the mount that covers p in the container, if any.
+func hiddenMount(c *store.Container, p string) (string, bool) {
+	dsts := []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}
+	if hc := c.HostConfig; hc != nil {
+		for _, b := range hc.Binds {
+			if m, err := parseBind(b); err == nil {
+				dsts = append(dsts, m.Destination)
+			}
+		}
+		for _, m := range hc.Mounts {
+			dsts = append(dsts, m.Target)
+		}
+		for dst := range hc.Tmpfs {
+			dsts = append(dsts, dst)
+		}
+	}
+	if c.Config != nil {
+		for dst := range c.Config.Volumes {
+			dsts = append(dsts, dst)
+		}
+	}
+	clean := path.Clean("/" + p)
+	for _, d := range dsts {
+		d = path.Clean("/" + d)
+		if d != "/" && (clean == d || strings.HasPrefix(clean, d+"/")) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// resolve returns the path, relative to root, of container path p with every symlink
+// but the last component's resolved inside root.
+func resolve(root, p string) (string, error) {
+	clean := path.Clean("/" + p)
+	if clean == "/" {
+		return ".", nil
+	}
+	if strings.HasSuffix(p, "/.") {
+		return containedPath(root, clean) // the contents of a directory: follow it
+	}
+	dir, base := path.Split(clean)
+	hostDir, err := securejoin.SecureJoin(root, dir)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", p, err)
+	}
+	rel, err := filepath.Rel(root, filepath.Join(hostDir, base))
+	if err != nil || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("path %s escapes the container's root: %w", p, errdefs.ErrInvalidArgument)
+	}
+	return rel, nil
+}
+
+// statPath stats container path p under root without following a final symlink, whose
+// target it reports in container terms.
+func statPath(root, p string) (container.PathStat, error) {
+	rel, err := resolve(root, p)
+	if err != nil {
+		return container.PathStat{}, err
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return container.PathStat{}, err
+	}
+	defer r.Close()
+	fi, err := r.Lstat(rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return container.PathStat{}, fmt.Errorf("could not find the file %s in container: %w", p, errdefs.ErrNotFound)
+		}
+		return container.PathStat{}, fmt.Errorf("stat %s: %w", p, err)
+	}
+	name := path.Base(path.Clean("/" + p))
+	st := container.PathStat{Name: name, Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if full, err := securejoin.SecureJoin(root, p); err == nil {
+			if t, err := filepath.Rel(root, full); err == nil {
+				st.LinkTarget = path.Clean("/" + filepath.ToSlash(t))
+			}
+		}
+	}
+	return st, nil
+}
+
+// archivePrefix is the name the top of a copy of p gets in the tar: its base name, or
+// "." for the contents of a directory ("dir/.") and for "/".
+func archivePrefix(p string) string {
+	if strings.HasSuffix(p, "/.") || p == "." {
+		return "."
+	}
+	b := path.Base(path.Clean("/" + p))
+	if b == "/" {
+		return "."
+	}
+	return b
+}
+
+// writeArchive writes container path p under root to w as a tar whose names start with
+// archivePrefix(p). Symlinks are archived as links; sockets are skipped.
+func writeArchive(w io.Writer, root, p string) error {
+	rel, err := resolve(root, p)
+	if err != nil {
+		return err
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	tw := tar.NewWriter(w)
+	if err := addToArchive(tw, r, rel, archivePrefix(p)); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+func addToArchive(tw *tar.Writer, r *os.Root, rel, name string) error {
+	fi, err := r.Lstat(rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("could not find the file %s in container: %w", rel, errdefs.ErrNotFound)
+		}
+		return err
+	}
+	if fi.Mode()&fs.ModeSocket != 0 {
+		return nil
+	}
+	link := ""
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if link, err = r.Readlink(rel); err != nil {
+			return err
+		}
+	}
+	hdr, err := tar.FileInfoHeader(fi, link)
+	if err != nil {
+		return fmt.Errorf("archive %s: %w", rel, err)
+	}
+	hdr.Name, hdr.Uname, hdr.Gname = name, "", "" // host user names mean nothing inside
+	if fi.IsDir() {
+		hdr.Name += "/"
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode().IsRegular():
+		f, err := r.OpenFile(rel, os.O_RDONLY|noFollow, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := io.CopyN(tw, f, hdr.Size); err != nil {
+			return fmt.Errorf("archive %s: %w", rel, err)
+		}
+	case fi.IsDir():
+		d, err := r.Open(rel)
+		if err != nil {
+			return err
+		}
+		entries, err := d.ReadDir(-1)
+		d.Close()
+		if err != nil {
+			return err
+		}
+		for _, de := range entries {
+			if err := addToArchive(tw, r, filepath.Join(rel, de.Name()), path.Join(name, de.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// extractArchive extracts the tar r into the existing directory dst (a container path)
+// under root. An entry may not leave dst by its name; links are followed as the
+// container would, never out of root.
+func extractArchive(r io.Reader, root, dst string, noOverwriteDirNonDir bool) error {
+	dstRel, err := containedPath(root, path.Clean("/"+dst))
+	if err != nil {
+		return err
+	}
+	rt, err := os.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	fi, err := rt.Stat(dstRel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("could not find the file %s in container: %w", dst, errdefs.ErrNotFound)
+		}
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("extraction point %s is not a directory: %w", dst, errdefs.ErrInvalidArgument)
+	}
+	type dirTime struct {
+		rel string
+		t   time.Time
+	}
+	var dirs []dirTime
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read archive: %w", err)
+		}
+		name := path.Clean(strings.TrimLeft(hdr.Name, "/"))
+		if name == ".." || strings.HasPrefix(name, "../") {
+			return fmt.Errorf("archive entry %q leaves the destination: %w", hdr.Name, errdefs.ErrInvalidArgument)
+		}
+		full := path.Join("/"+dst, name)
+		var rel string
+		if name == "." {
+			rel = dstRel
+		} else {
+			parent, err := containedPath(root, path.Dir(full))
+			if err != nil {
+				return err
+			}
+			rel = filepath.Join(parent, path.Base(full))
+		}
+		if err := extractEntry(rt, root, tr, hdr, rel, full, dst, noOverwriteDirNonDir); err != nil {
+			return err
+		}
+		if hdr.Typeflag == tar.TypeDir {
+			dirs = append(dirs, dirTime{rel, hdr.ModTime})
+		}
+	}
+	// A directory's mtime changes as entries land in it, so it is set last.
+	for _, d := range slices.Backward(dirs) {
+		_ = rt.Chtimes(d.rel, d.t, d.t)
+	}
+	return nil
+}
+
+// containedPath resolves container path p (all symlinks included) to a path relative to root.
+func containedPath(root, p string) (string, error) {
+	host, err := securejoin.SecureJoin(root, p)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", p, err)
+	}
+	rel, err := filepath.Rel(root, host)
+	if err != nil || (rel != "." && !filepath.IsLocal(rel)) {
+		return "", fmt.Errorf("path %s escapes the container's root: %w", p, errdefs.ErrInvalidArgument)
+	}
+	return rel, nil
+}
+
+func extractEntry(rt *os.Root, root string, tr *tar.Reader, hdr *tar.Header, rel, full, dst string, noOverwriteDirNonDir bool) error {
+	mode := fs.FileMode(hdr.Mode).Perm()
+	if hdr.Mode&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if hdr.Mode&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if hdr.Mode&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	existing, err := rt.Lstat(rel)
+	exists := err == nil
+	isDir := hdr.Typeflag == tar.TypeDir
+	if exists {
+		if noOverwriteDirNonDir && existing.IsDir() != isDir {
+			what := "directory %s with a non-directory"
+			if isDir {
+				what = "non-directory %s with a directory"
+			}
+			return fmt.Errorf("cannot overwrite "+what+": %w", full, errdefs.ErrInvalidArgument)
+		}
+		if !(isDir && existing.IsDir()) {
+			if err := rt.RemoveAll(rel); err != nil {
+				return fmt.Errorf("replace %s: %w", full, err)
+			}
+		}
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if !exists || !existing.IsDir() {
+			if err := rt.Mkdir(rel, 0o755); err != nil {
+				return fmt.Errorf("create %s: %w", full, err)
+			}
+		}
+	case tar.TypeReg:
+		f, err := rt.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+		if err != nil {
+			return fmt.Errorf("create %s: %w", full, err)
+		}
+		_, err = io.Copy(f, tr)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", full, err)
+		}
+	case tar.TypeSymlink:
+		// The target is only text here; it is resolved inside the root whenever used.
+		if err := rt.Symlink(hdr.Linkname, rel); err != nil {
+			return fmt.Errorf("create %s: %w", full, err)
+		}
+		if err := rt.Lchown(rel, hdr.Uid, hdr.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("chown %s: %w", full, err)
+		}
+		return nil
+	case tar.TypeLink:
+		name := path.Clean(strings.TrimLeft(hdr.Linkname, "/"))
+		if name == ".." || strings.HasPrefix(name, "../") {
+			return fmt.Errorf("archive link %q leaves the destination: %w", hdr.Linkname, errdefs.ErrInvalidArgument)
+		}
+		old, err := containedPath(root, path.Join("/"+dst, name))
+		if err != nil {
+			return err
+		}
+		if err := rt.Link(old, rel); err != nil {
+			return fmt.Errorf("link %s: %w", full, err)
+		}
+		return nil
+	default:
+		// Devices and FIFOs have no place in a copy; Docker's cp skips them too on
+		// rootless hosts. Skip rather than fail the whole copy.
+		return nil
+	}
+	if err := rt.Lchown(rel, hdr.Uid, hdr.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("chown %s: %w", full, err)
+	}
+	if err := rt.Chmod(rel, mode); err != nil {
+		return fmt.Errorf("chmod %s: %w", full, err)
+	}
+	if hdr.Typeflag == tar.TypeReg {
+		_ = rt.Chtimes(rel, hdr.ModTime, hdr.ModTime)
+	}
+	return nil
+}
