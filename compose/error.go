@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -13,7 +14,16 @@ type Error struct {
 	Key  string // e.g. "services.web.ports[0]"
 	Msg  string
 	Hint string // how to fix it
+
+	noFile bool
 }
+
+// ErrNoFile is what Load returns (errors.Is) when it finds no Compose file: commands
+// that can act on a stack by name alone (ps, logs, down -p NAME) go on without one.
+var ErrNoFile = errors.New("no compose file found")
+
+// Is makes errors.Is(err, ErrNoFile) hold for a missing file.
+func (e *Error) Is(target error) bool { return target == ErrNoFile && e.noFile }
 
 func (e *Error) Error() string {
 	var parts []string

@@ -192,7 +192,7 @@ func searchFiles(dir string) ([]string, error) {
 		}
 		if filepath.Dir(d) == d {
 			return nil, &Error{Msg: fmt.Sprintf("no compose file found in %s or its parents", dir),
-				Hint: "create compose.yaml or give -f"}
+				Hint: "create compose.yaml or give -f", noFile: true}
 		}
 	}
 }

@@ -431,7 +431,8 @@ func (e *env) removeNetworkObjects() {
 	for _, l := range links {
 		name := l.Attrs().Name
 		if strings.HasPrefix(name, "br"+e.dirs.Tag[:5]+"-") || strings.HasPrefix(name, "ve"+e.dirs.Tag[:5]) {
-			if err := netlink.LinkDel(l); err != nil {
+			// A veth may vanish meanwhile, with its namespace.
+			if err := netlink.LinkDel(l); err != nil && !errors.Is(err, syscall.ENODEV) {
 				e.t.Logf("cleanup: delete link %s: %v", name, err)
 			}
 		}

@@ -409,8 +409,20 @@ func TestNetworkRemovalLeavesNothingBehind(t *testing.T) {
 
 	e.must("container", "rm", "-f", "web", "client")
 	e.must("network", "rm", "tmp")
-	after := e.netObjects()
-	if gone, extra := diffLines(before.links, after.links); len(gone)+len(extra) > 0 {
+	// A container's veths go with its network namespace, which the kernel tears down
+	// in the background: give it a moment.
+	var after netObjects
+	var gone, extra []string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		after = e.netObjects()
+		gone, extra = diffLines(before.links, after.links)
+		if len(gone)+len(extra) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(gone)+len(extra) > 0 {
 		t.Errorf("links after rm -f and network rm: gone %v, left %v", gone, extra)
 	}
 	for _, l := range after.rules {

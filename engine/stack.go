@@ -373,6 +373,12 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 		return err
 	}
 	obs := observe(stack, list)
+	byName := len(stack.Services) == 0
+	if byName {
+		// Known by name only (no file): everything with the project's label goes.
+		o.RemoveOrphans = true
+		stack = e.labelledResources(stack)
+	}
 	g := graph.New[string]()
 	for _, svc := range stack.Services {
 		var deps []string
@@ -481,4 +487,25 @@ func (e *Engine) volumeUsers(name string) []string {
 		}
 	}
 	return out
+}
+
+// labelledResources fills a stack known only by name with the networks and volumes that
+// carry its project label.
+func (e *Engine) labelledResources(stack *project.Stack) *project.Stack {
+	out := *stack
+	if nets, err := e.net.Networks(); err == nil {
+		for _, n := range nets {
+			if n.Labels[project.LabelProject] == stack.Name {
+				out.Networks = append(out.Networks, project.Network{Key: n.Labels[project.LabelNetwork], Name: n.Name})
+			}
+		}
+	}
+	if vols, err := e.volumes.List(); err == nil {
+		for _, v := range vols {
+			if v.Labels[project.LabelProject] == stack.Name {
+				out.Volumes = append(out.Volumes, project.Volume{Key: v.Labels[project.LabelVolume], Name: v.Name})
+			}
+		}
+	}
+	return &out
 }

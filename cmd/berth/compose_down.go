@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth/api/stackapi"
+	"berth/compose"
 	"berth/internal/version"
 	"berth/project"
 )
@@ -48,11 +50,7 @@ func runDown(ctx context.Context, g *globalOptions, o downOptions, services []st
 	if o.rmi != "" && o.rmi != "local" && o.rmi != "all" {
 		return fmt.Errorf(`invalid --rmi %q: use "local" or "all"`, o.rmi)
 	}
-	p, err := o.compose.load(ctx, services)
-	if err != nil {
-		return err
-	}
-	stack, err := project.FromCompose(p, project.Options{Version: version.Version})
+	stack, err := o.stackForDown(ctx, services)
 	if err != nil {
 		return err
 	}
@@ -93,4 +91,24 @@ func removeImage(ctx context.Context, c *client.Client, ref string) error {
 	}
 	fmt.Fprintf(os.Stderr, " Image %s  Removed\n", ref)
 	return nil
+}
+
+// stackForDown is the stack the files describe, or, with no file but a project name
+// (-p or COMPOSE_PROJECT_NAME), just the name: down then removes what carries its label,
+// as docker compose -p NAME down does.
+func (o downOptions) stackForDown(ctx context.Context, services []string) (*project.Stack, error) {
+	p, err := o.compose.load(ctx, services)
+	if errors.Is(err, compose.ErrNoFile) {
+		name := o.compose.projectName
+		if name == "" {
+			name = os.Getenv("COMPOSE_PROJECT_NAME")
+		}
+		if name != "" {
+			return &project.Stack{Name: name}, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return project.FromCompose(p, project.Options{Version: version.Version})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"berth/project"
@@ -101,6 +102,12 @@ func runComposePs(ctx context.Context, g *globalOptions, o composePsOptions, ser
 		}
 		row := composePsRow{ID: ct.ID, Name: strings.TrimPrefix(ct.Names[0], "/"), Image: ct.Image, Command: ct.Command,
 			Project: name, Service: svc, Created: ct.Created, State: string(ct.State), Status: ct.Status, Ports: formatPorts(ct.Ports)}
+		if info, err := c.ContainerInspect(ctx, ct.ID, client.ContainerInspectOptions{}); err == nil && info.Container.State != nil {
+			row.ExitCode = info.Container.State.ExitCode
+			if h := info.Container.State.Health; h != nil {
+				row.Health = string(h.Status)
+			}
+		}
 		for _, p := range ct.Ports {
 			ip := ""
 			if p.IP.IsValid() {
