@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -121,6 +122,9 @@ func run(ctx context.Context, c Config) error {
 	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	defer os.Remove(pidFile)
 	log.Info("daemon ready", "root", d.Root, "socket", d.Socket)
+	// Start-up garbage (package init of the whole binary, restoring state) is not needed
+	// again: hand it back rather than keep it for the daemon's lifetime.
+	debug.FreeOSMemory()
 	if c.Ready != nil {
 		fmt.Fprintln(c.Ready, "ready")
 		c.Ready.Close()
