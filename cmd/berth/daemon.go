@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -14,67 +12,80 @@ import (
 	"berth/statedir"
 )
 
-type daemonOptions struct {
-	readyFD   int
-	logFormat string
-	debug     bool
-	insecure  []string
-}
-
 func newDaemonCommand(g *globalOptions) *cobra.Command {
-	opts := daemonOptions{readyFD: -1}
 	cmd := &cobra.Command{
-		Use:   "daemon",
+		Use:   "daemon [--root DIR] [--log-format text|json] [-D] [--insecure-registry HOST:PORT]...",
 		Short: "Run the berth daemon in the foreground",
-		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDaemon(cmd.Context(), g, opts)
+		// The daemon parses its own flags, so berth-daemon and this command take the same.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDaemon(g, args)
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&opts.readyFD, "ready-fd", -1, "file descriptor that receives one line once the daemon is ready or failed")
-	_ = f.MarkHidden("ready-fd")
-	f.StringVar(&opts.logFormat, "log-format", "text", "log format: text or json")
-	f.BoolVarP(&opts.debug, "debug", "D", false, "log debug messages")
-	f.StringArrayVar(&opts.insecure, "insecure-registry", nil, "registry (HOST:PORT) to reach over plain HTTP; also read from ROOT/daemon.json \"insecure-registries\"")
 	return cmd
 }
 
-func runDaemon(ctx context.Context, g *globalOptions, opts daemonOptions) error {
-	level := slog.LevelInfo
-	if opts.debug {
-		level = slog.LevelDebug
-	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	switch opts.logFormat {
-	case "text":
-		h = slog.NewTextHandler(os.Stderr, hopts)
-	case "json":
-		h = slog.NewJSONHandler(os.Stderr, hopts)
-	default:
-		return fmt.Errorf("invalid --log-format %q: use text or json", opts.logFormat)
-	}
-	dirs := statedir.Resolve(g.root)
-	cfg := daemon.Config{Dirs: dirs, Log: slog.New(h), InsecureRegistries: opts.insecure}
-	if opts.readyFD >= 0 {
-		cfg.Ready = os.NewFile(uintptr(opts.readyFD), "ready")
-		if cfg.Ready == nil {
-			return fmt.Errorf("invalid --ready-fd %d", opts.readyFD)
-		}
-	}
-	binDir, err := installHelpers(dirs.Root)
+// runDaemon installs the helpers built into berth and becomes berth-daemon (same pid,
+// so whoever started it keeps its ready pipe), or runs the daemon in-process when no
+// berth-daemon is at hand.
+func runDaemon(g *globalOptions, args []string) error {
+	root := rootFromArgs(args, g.root)
+	binDir, err := installHelpers(statedir.Resolve(root).Root)
 	if err != nil {
-		if cfg.Ready != nil {
-			fmt.Fprintf(cfg.Ready, "error: %v\n", err)
-		}
+		reportNotReady(args, err)
 		return err
 	}
-	cfg.BinDir = binDir
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := daemon.Run(ctx, cfg); err != nil {
-		return fmt.Errorf("daemon: %w", err)
+	if binDir == "" {
+		if exe, err := os.Executable(); err == nil {
+			binDir = filepath.Dir(exe)
+		}
+	}
+	if g.root != "" && root == g.root && !hasFlag(args, "root") {
+		args = append([]string{"--root", g.root}, args...)
+	}
+	if bin := filepath.Join(binDir, "berth-daemon"); binDir != "" {
+		if _, err := os.Stat(bin); err == nil {
+			return syscall.Exec(bin, append([]string{bin}, args...), os.Environ())
+		}
+	}
+	if code := daemon.Main(args, binDir, os.Stderr); code != 0 {
+		return &exitError{code: code}
 	}
 	return nil
+}
+
+// rootFromArgs finds --root in the daemon's own arguments, else the global flag's value.
+func rootFromArgs(args []string, global string) string {
+	for i, a := range args {
+		switch {
+		case (a == "--root" || a == "-root") && i+1 < len(args):
+			return args[i+1]
+		case len(a) > 7 && (a[:7] == "--root=" || a[:6] == "-root="):
+			return a[len("--root="):]
+		}
+	}
+	return global
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--"+name || a == "-"+name || len(a) > len(name)+3 && a[:len(name)+3] == "--"+name+"=" {
+			return true
+		}
+	}
+	return false
+}
+
+// reportNotReady tells a waiting CLI (--ready-fd) why the daemon will not start.
+func reportNotReady(args []string, err error) {
+	for i, a := range args {
+		if (a == "--ready-fd" || a == "-ready-fd") && i+1 < len(args) {
+			var fd int
+			if _, scanErr := fmt.Sscan(args[i+1], &fd); scanErr == nil {
+				f := os.NewFile(uintptr(fd), "ready")
+				fmt.Fprintf(f, "error: %v\n", err)
+				f.Close()
+			}
+		}
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// helperBinaries are berth-runtime and berth-shim when they are built into this binary
+// helperBinaries are berth-runtime, berth-shim and berth-daemon when they are built into this binary
 // (make's embed_helpers tag), so users install one file; nil otherwise, and the daemon
 // finds them beside the executable. helperDigest names this pair of builds.
 var (

@@ -10,10 +10,13 @@ var embeddedRuntime []byte
 //go:embed embedded/berth-shim
 var embeddedShim []byte
 
+//go:embed embedded/berth-daemon
+var embeddedDaemon []byte
+
 //go:embed embedded/digest
 var embeddedDigest string
 
 func init() {
-	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-shim": embeddedShim}
+	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-shim": embeddedShim, "berth-daemon": embeddedDaemon}
 	helperDigest = embeddedDigest
 }
