@@ -152,9 +152,10 @@ func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) erro
 		if err := e.waitDependencies(ctx, stack, svc); err != nil {
 			return err
 		}
-		group, gctx := errgroup.WithContext(ctx)
+		// Replicas do not cancel each other: what starts stays started, as in Compose.
+		var group errgroup.Group
 		for _, st := range steps[name] {
-			group.Go(func() error { return e.apply(gctx, stack.Name, st, o.NoStart) })
+			group.Go(func() error { return e.apply(ctx, stack.Name, st, o.NoStart) })
 		}
 		return group.Wait()
 	})
@@ -405,6 +406,14 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 	}
 	if o.RemoveOrphans {
 		for _, c := range obs.orphans {
+			if err := e.removeForStack(ctx, stack.Name, c, o.Timeout); err != nil {
+				return err
+			}
+		}
+	}
+	// One-off containers (berth run) belong to the stack too.
+	for _, c := range list {
+		if c.Config.Labels[project.LabelProject] == stack.Name && c.Config.Labels[project.LabelOneoff] == "True" {
 			if err := e.removeForStack(ctx, stack.Name, c, o.Timeout); err != nil {
 				return err
 			}
