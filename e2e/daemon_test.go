@@ -79,6 +79,9 @@ func TestContainerExitWhileDaemonDeadIsRecorded(t *testing.T) {
 	e.waitStatus(id, "running")
 	shims := e.shims()
 	pid := e.daemonPid()
+	if pid == 0 {
+		t.Fatal("no daemon process found for the root")
+	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -327,8 +327,9 @@ func eventually(timeout time.Duration, cond func() bool) bool {
 
 // daemonPid returns the pid of this env's daemon, or 0.
 func (e *env) daemonPid() int {
+	// `berth daemon` becomes berth-daemon (same pid) when the helpers are installed.
 	for _, p := range e.processes() {
-		if slices.Contains(p.args, "daemon") {
+		if slices.Contains(p.args, "daemon") || filepath.Base(p.args[0]) == "berth-daemon" {
 			return p.pid
 		}
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh BERTH_BIN: a two-minute tour of berth under a private state root, so it never
-# touches a user's /var/lib/berth. It builds a busybox image, runs a container in the
-# foreground and one detached, lists, reads logs, execs, stops and removes, then removes
-# every trace (daemon, mounts, cgroups, runtime files) on exit, failed or not.
+# touches a user's /var/lib/berth. It runs a container or two, then builds the webapp
+# example's images from source, brings the stack up on 127.0.0.1:8080, asks it twice,
+# lists it and takes it down. On exit, failed or not, it removes every trace (containers,
+# daemon, mounts, cgroups, bridges, firewall table, runtime files).
 set -euo pipefail
 berth=${1:?usage: demo.sh BERTH_BIN}
 berth=$(realpath "$berth")
@@ -32,6 +33,11 @@ cleanup() {
 	awk -v r="$root" -v run="/run/berth-$tag" '$5 == r || index($5, r "/") == 1 || index($5, run "/") == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 	rm -rf "/run/berth-$tag" "$work"
+	# Networks outlive the daemon by design: remove this root's bridges, veths and table.
+	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^(br${tag:0:5}-|ve${tag:0:5})"); do
+		ip link delete "$l" 2>/dev/null
+	done
+	nft delete table ip "berth-$tag" 2>/dev/null
 	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
@@ -52,15 +58,16 @@ b() {
 	"$berth" --root "$root" "$@"
 }
 
+# The demo needs no outside names: the stack's DNS answers only for its own services.
+mkdir -p "$root"
+echo '{"dns-forward": false}' >"$root/daemon.json"
+
 step "build a busybox root filesystem and import it as $image"
 "$here/busybox-rootfs.sh" "$work/rootfs"
 b image import --change 'CMD ["sh"]' "$work/rootfs" "$image"
-b image ls
 
-step "run a container in the foreground (the daemon starts on first use)"
-b container run --rm "$image" sh -c 'echo hello from berth; uname -a; id; cat /etc/hostname'
-
-step "the container's exit code becomes berth's"
+step "run a container in the foreground (the daemon starts on first use); its exit code becomes berth's"
+b container run --rm "$image" sh -c 'echo hello from berth in $(hostname); uname -sr'
 set +e
 b container run --rm "$image" sh -c 'exit 3'
 code=$?
@@ -68,20 +75,33 @@ set -e
 echo "exit code: $code"
 [ "$code" = 3 ]
 
-step "run a detached container that prints a few lines"
-id=$(b container run -d --name demo-counter "$image" sh -c 'for i in 1 2 3; do echo line $i; sleep 0.2; done; sleep 1000')
-echo "$id"
-for _ in $(seq 100); do
-	"$berth" --root "$root" container logs demo-counter 2>/dev/null | grep -q 'line 3' && break
-	sleep 0.1
-done
-b container ls
-b container logs demo-counter
-b container exec demo-counter sh -c 'echo "exec in $(hostname): $(ps | wc -l) lines of ps"'
+step "build the webapp example's images from source (static Go binaries, no registry)"
+printf '$ examples/build-images.sh berth\n' >&2
+"$here/build-images.sh" "$berth" --root "$root"
+b image ls
 
-step "stop and remove it"
-b container stop -t 1 demo-counter
-b container rm demo-counter
-b container ls -a
+stack="$here/webapp/compose.yaml"
+step "bring up examples/webapp: proxy on 127.0.0.1:8080 -> app -> cache, each started once the one it needs is healthy"
+sed -n '/^services:/,$p' "$stack" | grep -E '^  [a-z]+:|ports:|127.0.0.1|condition:' | sed 's/^/    /'
+b up -f "$stack" -d --wait --wait-timeout 60
 
-step "done: three containers run (foreground, exit code, detached), logs read, exec, stop, rm; cleaning up"
+step "ask it twice on its published port: the hit counter lives in the cache service"
+get() {
+	printf '$ printf '\''GET / HTTP/1.0\\r\\n\\r\\n'\'' | busybox nc 127.0.0.1 8080\n' >&2
+	# busybox nc ends when its input does: keep it open until the answer is surely in.
+	{ printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n'; sleep 1; } | busybox nc 127.0.0.1 8080 | tail -n 1
+}
+first=$(get)
+echo "$first"
+second=$(get)
+echo "$second"
+n1=${first##*: } n2=${second##*: }
+[ "$n2" -gt "$n1" ] || { echo "demo: the hit count did not increase ($first, then $second)" >&2; exit 1; }
+b ps -f "$stack"
+b logs --file "$stack" --tail 2 proxy
+
+step "take it down (in your own checkout: cd examples/webapp && berth up -d --wait, then berth down -v)"
+b down -f "$stack" -v -t 5
+b ps -f "$stack" -a
+
+step "done: containers run, a three-service stack built, started in health order, asked twice and removed; cleaning up"
