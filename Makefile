@@ -45,6 +45,7 @@ demo: build
 bench: build bench-deps
 	@./bench/run.sh $(CURDIR)/bin/berth
 	@./bench/network.sh $(CURDIR)/bin/berth
+	@./bench/stacks.sh $(CURDIR)/bin/berth
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
