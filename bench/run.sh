@@ -73,12 +73,12 @@ say "berth: $(B version 2>/dev/null | awk '/Version/{print $2; exit}')   runc: $
 "$here/../examples/busybox-rootfs.sh" "$work/rootfs"
 B image import --change 'CMD ["sh"]' "$work/rootfs" "$image" >/dev/null
 # A warm daemon: started, image unpacked, first container run.
-for _ in 1 2 3; do timeout 60 "$berth" --root "$root" container run --rm "$image" /bin/true; done
+for _ in 1 2 3; do timeout 60 "$berth" --root "$root" container run --rm --network none "$image" /bin/true; done
 
 # runc's bundle gets berth's own spec for the same image: copy a live container's
 # config.json, point it at a plain copy of the rootfs, run /bin/true, and give it copies
 # of the container's /etc/hostname, hosts and resolv.conf (their sources go with it).
-id=$(B container run -d "$image" sleep 1000)
+id=$(B container run -d --network none "$image" sleep 1000)
 bundle=$work/bundle
 mkdir -p "$bundle/etc" "$runc_root"
 cp -a "$work/rootfs" "$bundle/rootfs"
@@ -104,7 +104,7 @@ say "runc bundle: berth's spec with $(jq '.mounts | length' "$bundle/config.json
 # Fail here, not in the middle of hyperfine, if runc rejects the bundle.
 runc --root "$runc_root" run -b "$bundle" "$runc_id" </dev/null
 
-cmd_berth="$berth --root $root container run --rm $image /bin/true"
+cmd_berth="$berth --root $root container run --rm --network none $image /bin/true"
 cmd_runc="runc --root $runc_root run -b $bundle $runc_id"
 cmd_unshare="unshare -fpmuin --mount-proc chroot $work/rootfs /bin/true"
 

@@ -138,6 +138,8 @@ func runUp(ctx context.Context, g *globalOptions, o upOptions, services []string
 
 // pullForUp pulls what the stack needs, by --pull or each service's pull_policy.
 func pullForUp(ctx context.Context, c *client.Client, stack *project.Stack, mode string) error {
+	present := map[string]bool{} // services often share an image: ask once
+	pulled := map[string]bool{}
 	for _, svc := range stack.Services {
 		policy := mode
 		if policy == "policy" {
@@ -146,10 +148,17 @@ func pullForUp(ctx context.Context, c *client.Client, stack *project.Stack, mode
 		if policy == "" {
 			policy = "missing"
 		}
-		_, err := c.ImageInspect(ctx, svc.Image)
-		have := err == nil
-		if err != nil && !errdefs.IsNotFound(err) {
-			return err
+		have, known := present[svc.Image]
+		if !known {
+			_, err := c.ImageInspect(ctx, svc.Image)
+			if err != nil && !errdefs.IsNotFound(err) {
+				return err
+			}
+			have = err == nil
+			present[svc.Image] = have
+		}
+		if pulled[svc.Image] {
+			continue
 		}
 		switch policy {
 		case "always":
@@ -167,6 +176,7 @@ func pullForUp(ctx context.Context, c *client.Client, stack *project.Stack, mode
 		if err := pullImage(ctx, c, svc.Image, false); err != nil {
 			return fmt.Errorf("service %s: %w", svc.Name, err)
 		}
+		pulled[svc.Image], present[svc.Image] = true, true
 	}
 	return nil
 }
