@@ -31,11 +31,15 @@ func networkJSON(n netstack.Network) network.Network {
 	if labels == nil {
 		labels = map[string]string{}
 	}
+	opts := map[string]string{"com.docker.network.bridge.name": n.Bridge}
+	if n.Parent != "" {
+		opts = map[string]string{"parent": n.Parent, n.Driver + "_mode": n.Mode}
+	}
 	return network.Network{
-		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: "bridge",
+		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: n.Driver,
 		EnableIPv4: true, Internal: n.Internal,
 		IPAM:    network.IPAM{Driver: "default", Config: []network.IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway}}},
-		Options: map[string]string{"com.docker.network.bridge.name": n.Bridge},
+		Options: opts,
 		Labels:  labels,
 	}
 }
@@ -73,7 +77,7 @@ func (s *Server) networkList(w http.ResponseWriter, r *http.Request) {
 	for _, n := range nets {
 		match := f.any("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
 			f.any("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
-			f.any("driver", func(v string) bool { return v == "bridge" }) &&
+			f.any("driver", func(v string) bool { return v == n.Driver }) &&
 			f.any("type", func(v string) bool { return (v == "builtin") == (n.Name == netstack.DefaultNetwork) })
 		for _, l := range f["label"] {
 			match = match && labelMatch(n.Labels)(l)
@@ -105,16 +109,10 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("invalid network create request: %v: %w", err, errdefs.ErrInvalidArgument))
 		return
 	}
-	spec := netstack.NetworkSpec{Name: req.Name, Driver: req.Driver, Internal: req.Internal, Labels: req.Labels}
+	spec := netstack.NetworkSpec{Name: req.Name, Driver: req.Driver, Options: req.Options, Internal: req.Internal, Labels: req.Labels}
 	if req.EnableIPv6 != nil && *req.EnableIPv6 {
 		writeError(w, fmt.Errorf("IPv6 networks are not supported yet: %w", errdefs.ErrInvalidArgument))
 		return
-	}
-	for k := range req.Options {
-		if k != "com.docker.network.bridge.name" {
-			writeError(w, fmt.Errorf("network option %q is not supported: %w", k, errdefs.ErrInvalidArgument))
-			return
-		}
 	}
 	if req.IPAM != nil && len(req.IPAM.Config) > 0 {
 		if len(req.IPAM.Config) > 1 {

@@ -140,6 +140,7 @@ type netInfo struct {
 	Name     string
 	ID       string `json:"Id"`
 	Internal bool
+	Driver   string
 	IPAM     struct {
 		Config []struct {
 			Subnet  string

@@ -80,10 +80,12 @@ func (e *Engine) startOnce(ctx context.Context, id string) error {
 
 // start mounts the root and starts the container's shim; on failure it undoes both.
 func (e *Engine) start(ctx context.Context, c *store.Container) (int, error) {
+	t0 := time.Now()
 	rootfs, err := e.images.Mount(c.ID, c.ImageID)
 	if err != nil {
 		return 0, fmt.Errorf("mount root of %s: %w", c.Name, err)
 	}
+	tMount := time.Since(t0)
 	cfg, err := e.runtimeConfig(c, rootfs)
 	if err != nil {
 		_ = e.images.Unmount(c.ID)
@@ -93,6 +95,10 @@ func (e *Engine) start(ctx context.Context, c *store.Container) (int, error) {
 		e.cleanupRuntime(c.ID)
 		return 0, err
 	}
+	tNet := time.Since(t0)
+	defer func() {
+		e.log.Debug("start phases", "container", c.ID[:12], "mount", tMount, "config+network", tNet-tMount, "runtime", time.Since(t0)-tNet)
+	}()
 	maxBytes, maxFiles, _ := logLimits(c.HostConfig.LogConfig.Config)
 	pid, err := e.rt.Start(ctx, cfg, runtime.StartOptions{
 		Log:       runtime.LogOptions{Path: c.LogPath, MaxBytes: maxBytes, MaxFiles: maxFiles},

@@ -46,7 +46,11 @@ type Network struct {
 	Driver   string
 	Subnet   netip.Prefix
 	Gateway  netip.Addr
-	Bridge   string
+	Bridge   string // bridge driver only
+	// Parent is the host interface a macvlan or ipvlan network hangs off; Mode is its
+	// mode (macvlan: bridge, private, vepa, passthru; ipvlan: l2, l3).
+	Parent   string
+	Mode     string
 	Internal bool
 	Labels   map[string]string
 	Created  time.Time
@@ -196,7 +200,9 @@ func (m *Manager) sweep(nets []Network) {
 // NetworkSpec is what a user asks for in network create.
 type NetworkSpec struct {
 	Name     string
-	Driver   string // "" or "bridge"
+	Driver   string // "" or "bridge", "macvlan", "ipvlan"
+	// Options are the driver's -o options: parent=IF and macvlan_mode/ipvlan_mode.
+	Options  map[string]string
 	Subnet   netip.Prefix
 	Gateway  netip.Addr
 	Internal bool
@@ -210,8 +216,9 @@ func (m *Manager) Create(ctx context.Context, s NetworkSpec) (Network, error) {
 	if !validNetName.MatchString(s.Name) {
 		return Network{}, fmt.Errorf("invalid network name %q: use letters, digits, _ . -: %w", s.Name, errdefs.ErrInvalidArgument)
 	}
-	if s.Driver != "" && s.Driver != "bridge" {
-		return Network{}, fmt.Errorf("network driver %q is not supported; use bridge: %w", s.Driver, errdefs.ErrInvalidArgument)
+	parent, mode, err := checkDriver(s)
+	if err != nil {
+		return Network{}, err
 	}
 	if s.Subnet.IsValid() && (!s.Subnet.Addr().Is4() || s.Subnet.Bits() > 30) {
 		return Network{}, fmt.Errorf("invalid subnet %s: use an IPv4 subnet of /30 or larger: %w", s.Subnet, errdefs.ErrInvalidArgument)
@@ -241,6 +248,14 @@ func (m *Manager) Create(ctx context.Context, s NetworkSpec) (Network, error) {
 		taken = append(taken, n.Subnet)
 	}
 	subnet := s.Subnet.Masked()
+	if parent != "" {
+		// A macvlan or ipvlan network lives on the parent's own segment: its subnet is
+		// expected to overlap the parent's route, only not another berth network.
+		taken = nil
+		for _, n := range nets {
+			taken = append(taken, n.Subnet)
+		}
+	}
 	if s.Subnet.IsValid() {
 		for _, t := range taken {
 			if subnet.Overlaps(t) {
@@ -257,6 +272,9 @@ func (m *Manager) Create(ctx context.Context, s NetworkSpec) (Network, error) {
 	id := randomHex(64)
 	n := Network{ID: id, Name: s.Name, Driver: "bridge", Subnet: subnet, Gateway: gw,
 		Bridge: m.bridgePrefix() + id[:7], Internal: s.Internal, Labels: s.Labels, Created: time.Now().UTC()}
+	if parent != "" {
+		n.Driver, n.Bridge, n.Parent, n.Mode = s.Driver, "", parent, mode
+	}
 	if err := ensureBridge(n); err != nil {
 		return Network{}, fmt.Errorf("create network %s: %w", n.Name, err)
 	}
@@ -449,6 +467,9 @@ func (m *Manager) Connect(ctx context.Context, ref, containerID string, s Endpoi
 
 // plumb makes the veth pair and configures both ends.
 func (m *Manager) plumb(n Network, ep *Endpoint, nsPath string, defaultRoute bool) error {
+	if n.Parent != "" {
+		return plumbSublink(n, ep, nsPath, defaultRoute)
+	}
 	err := ns.WithNetNSPath(nsPath, func(host ns.NetNS) error {
 		_, cont, err := ip.SetupVethWithName(ep.IfName, ep.HostVeth, 1500, "", host)
 		if err != nil {
@@ -515,8 +536,20 @@ func (m *Manager) disconnect(ref, containerID string, deleteLink bool) error {
 	if err != nil {
 		return err
 	}
-	if l, err := netlink.LinkByName(ep.HostVeth); err == nil && deleteLink {
-		_ = netlink.LinkDel(l) // its peer in the container goes with it
+	switch {
+	case !deleteLink:
+	case ep.HostVeth == "":
+		// A macvlan or ipvlan link lives only in the container's namespace.
+		_ = ns.WithNetNSPath(m.NetnsPath(containerID), func(ns.NetNS) error {
+			if l, err := netlink.LinkByName(ep.IfName); err == nil {
+				return netlink.LinkDel(l)
+			}
+			return nil
+		})
+	default:
+		if l, err := netlink.LinkByName(ep.HostVeth); err == nil {
+			_ = netlink.LinkDel(l) // its peer in the container goes with it
+		}
 	}
 	ia, err := m.ipamLocked(n)
 	if err == nil {
@@ -647,6 +680,9 @@ func (m *Manager) EndpointsOfNetwork(ref string) ([]Endpoint, error) {
 }
 
 func ensureBridge(n Network) error {
+	if n.Bridge == "" {
+		return nil // macvlan and ipvlan networks have no bridge
+	}
 	l, err := netlink.LinkByName(n.Bridge)
 	if err != nil {
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.Bridge, MTU: 1500}}
@@ -665,6 +701,9 @@ func ensureBridge(n Network) error {
 }
 
 func deleteBridge(name string) {
+	if name == "" {
+		return
+	}
 	if l, err := netlink.LinkByName(name); err == nil {
 		_ = netlink.LinkDel(l)
 	}

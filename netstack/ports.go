@@ -30,7 +30,9 @@ func (m *Manager) Publish(containerID string, ports []Port) ([]Port, error) {
 	if len(eps) == 0 {
 		return nil, fmt.Errorf("publish ports: the container is on no network: %w", errdefs.ErrInvalidArgument)
 	}
-	if n, err := m.Network(eps[0].NetworkID); err == nil && n.Internal {
+	if n, err := m.Network(eps[0].NetworkID); err == nil && n.Bridge == "" {
+		return nil, fmt.Errorf("network %s is a %s network: its containers are reached at their own addresses, so ports are not published; drop -p: %w", n.Name, n.Driver, errdefs.ErrInvalidArgument)
+	} else if err == nil && n.Internal {
 		return nil, fmt.Errorf("network %s is internal, so its containers cannot publish ports; drop -p or put the container on another network first: %w", n.Name, errdefs.ErrInvalidArgument)
 	}
 	var holds []*os.File
@@ -163,6 +165,9 @@ func (m *Manager) applyLocked() error {
 	var fwNets []firewall.Network
 	for _, n := range nets {
 		byID[n.ID] = n
+		if n.Bridge == "" {
+			continue // macvlan and ipvlan traffic does not pass the host's bridge rules
+		}
 		fwNets = append(fwNets, firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal})
 	}
 	published := map[string][]Port{}
