@@ -77,6 +77,10 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	if _, _, err := logLimits(hc.LogConfig.Config); err != nil {
 		return nil, nil, err
 	}
+	anon, err := e.anonymousVolumes(merged, hc)
+	if err != nil {
+		return nil, nil, err
+	}
 	dir := filepath.Join(e.dirs.Root, "containers", id)
 	c := &store.Container{
 		ID:         id,
@@ -90,6 +94,7 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 		Requested:  cfg,
 		HostConfig: hc,
 		Networking: nc,
+		Anonymous:  anon,
 		State:      store.State{Status: container.StateCreated},
 		Dir:        dir,
 		LogPath:    filepath.Join(dir, id+"-json.log"),
@@ -103,6 +108,7 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	}
 	if err := e.containers.Create(c); err != nil {
 		os.RemoveAll(dir)
+		e.removeVolumes(anon)
 		return nil, nil, err
 	}
 	e.log.Info("created container", "container", id[:12], "name", name, "image", cfg.Image)
@@ -282,9 +288,6 @@ func unsupported(cfg *container.Config, hc *container.HostConfig) []string {
 	if len(hc.DNS) > 0 || len(hc.DNSSearch) > 0 || len(hc.DNSOptions) > 0 {
 		add("--dns, --dns-search and --dns-option")
 	}
-	if len(cfg.Volumes) > 0 {
-		out = append(out, "anonymous volumes (-v /path, image VOLUME) are not supported yet: those paths stay in the container's own layer and go with it")
-	}
 	if len(hc.Mounts) > 0 {
 		add("--mount")
 	}
@@ -292,4 +295,56 @@ func unsupported(cfg *container.Config, hc *container.HostConfig) []string {
 		add("--volumes-from")
 	}
 	return out
+}
+
+// anonymousVolumes gives each VOLUME path of the image, and each -v /path, that no bind,
+// volume or tmpfs covers a new anonymous volume, as Docker does, so the data there
+// outlives the container's own layer; they are mounted like named volumes (with the
+// image's content copied in) and removed by rm -v and down -v.
+func (e *Engine) anonymousVolumes(cfg *container.Config, hc *container.HostConfig) ([]string, error) {
+	covered := map[string]bool{}
+	var names []string
+	for _, b := range hc.Binds {
+		m, err := parseBind(b)
+		if err != nil {
+			continue
+		}
+		covered[filepath.Clean(m.Destination)] = true
+		// An anonymous volume handed on from a recreated container stays this one's.
+		if m.Type == "volume" {
+			if v, err := e.volumes.Get(m.Source); err == nil && v.Anonymous {
+				names = append(names, v.Name)
+			}
+		}
+	}
+	for dst := range hc.Tmpfs {
+		covered[filepath.Clean(dst)] = true
+	}
+	var paths []string
+	for p := range cfg.Volumes {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("volume path %q must be absolute: %w", p, errdefs.ErrInvalidArgument)
+		}
+		if !covered[filepath.Clean(p)] {
+			paths = append(paths, filepath.Clean(p))
+		}
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		v, err := e.volumes.Create("", nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("anonymous volume for %s: %w", p, err)
+		}
+		names = append(names, v.Name)
+		hc.Binds = append(hc.Binds, v.Name+":"+p)
+	}
+	return names, nil
+}
+
+func (e *Engine) removeVolumes(names []string) {
+	for _, n := range names {
+		if err := e.volumes.Remove(n, false, e.volumeUsers); err != nil && !errdefs.IsNotFound(err) {
+			e.log.Warn("remove anonymous volume", "volume", n, "err", err)
+		}
+	}
 }

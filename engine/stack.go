@@ -121,7 +121,7 @@ func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) erro
 	}
 	for _, o2 := range plan.Orphans {
 		if o.RemoveOrphans {
-			if err := e.removeForStack(ctx, stack.Name, o2, nil); err != nil {
+			if err := e.removeForStack(ctx, stack.Name, o2, nil, false); err != nil {
 				return err
 			}
 		} else {
@@ -231,16 +231,20 @@ func (e *Engine) apply(ctx context.Context, stack string, st Step, noStart bool)
 		e.progress(stack, "Container", st.Container, "Started", "")
 		return nil
 	case ActionRemove:
-		return e.removeForStack(ctx, stack, st.Existing, nil)
+		return e.removeForStack(ctx, stack, st.Existing, nil, false)
 	case ActionRecreate:
 		e.progress(stack, "Container", st.Container, "Recreate", st.Cause)
-		if err := e.removeForStack(ctx, stack, st.Existing, nil); err != nil {
+		if err := e.removeForStack(ctx, stack, st.Existing, nil, false); err != nil {
 			return err
 		}
 	}
 	d := st.Desired
 	e.progress(stack, "Container", d.Name, "Creating", st.Cause)
 	cfg, hc, nc := d.Config, d.HostConfig, d.Networking
+	if st.Existing != nil {
+		// As Compose: a recreated container keeps its anonymous volumes' data.
+		hc.Binds = append(slices.Clone(hc.Binds), anonymousBinds(st.Existing)...)
+	}
 	c, _, err := e.Create(ctx, d.Name, &cfg, &hc, &nc)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", d.Name, err)
@@ -258,14 +262,14 @@ func (e *Engine) apply(ctx context.Context, stack string, st Step, noStart bool)
 }
 
 // removeForStack stops (with the service's grace) and removes one container.
-func (e *Engine) removeForStack(ctx context.Context, stack string, c *store.Container, timeout *time.Duration) error {
+func (e *Engine) removeForStack(ctx context.Context, stack string, c *store.Container, timeout *time.Duration, volumes bool) error {
 	e.progress(stack, "Container", c.Name, "Stopping", "")
 	if err := e.Stop(ctx, c.ID, timeout, ""); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("stop %s: %w", c.Name, err)
 	}
 	e.progress(stack, "Container", c.Name, "Stopped", "")
 	e.progress(stack, "Container", c.Name, "Removing", "")
-	if err := e.Remove(ctx, c.ID, RemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {
+	if err := e.Remove(ctx, c.ID, RemoveOptions{Force: true, Volumes: volumes}); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("remove %s: %w", c.Name, err)
 	}
 	e.progress(stack, "Container", c.Name, "Removed", "")
@@ -397,7 +401,7 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 		}
 		group, gctx := errgroup.WithContext(ctx)
 		for _, c := range obs.byService[name] {
-			group.Go(func() error { return e.removeForStack(gctx, stack.Name, c, timeout) })
+			group.Go(func() error { return e.removeForStack(gctx, stack.Name, c, timeout, o.Volumes) })
 		}
 		return group.Wait()
 	})
@@ -406,7 +410,7 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 	}
 	if o.RemoveOrphans {
 		for _, c := range obs.orphans {
-			if err := e.removeForStack(ctx, stack.Name, c, o.Timeout); err != nil {
+			if err := e.removeForStack(ctx, stack.Name, c, o.Timeout, o.Volumes); err != nil {
 				return err
 			}
 		}
@@ -414,7 +418,7 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 	// One-off containers (berth run) belong to the stack too.
 	for _, c := range list {
 		if c.Config.Labels[project.LabelProject] == stack.Name && c.Config.Labels[project.LabelOneoff] == "True" {
-			if err := e.removeForStack(ctx, stack.Name, c, o.Timeout); err != nil {
+			if err := e.removeForStack(ctx, stack.Name, c, o.Timeout, o.Volumes); err != nil {
 				return err
 			}
 		}
@@ -517,4 +521,15 @@ func (e *Engine) labelledResources(stack *project.Stack) *project.Stack {
 		}
 	}
 	return &out
+}
+
+// anonymousBinds are a container's binds of its anonymous volumes.
+func anonymousBinds(c *store.Container) []string {
+	var out []string
+	for _, b := range c.HostConfig.Binds {
+		if m, err := parseBind(b); err == nil && m.Type == "volume" && slices.Contains(c.Anonymous, m.Source) {
+			out = append(out, b)
+		}
+	}
+	return out
 }

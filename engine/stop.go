@@ -190,6 +190,9 @@ func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error 
 	if err := e.containers.Delete(c.ID); err != nil {
 		return err
 	}
+	if o.Volumes {
+		e.removeVolumes(c.Anonymous)
+	}
 	e.mu.Lock()
 	delete(e.locks, c.ID)
 	for id, s := range e.execs {

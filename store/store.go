@@ -77,6 +77,8 @@ type Container struct {
 	HostConfig *container.HostConfig
 	// Networking holds the per-network settings asked for (aliases, addresses).
 	Networking *network.NetworkingConfig
+	// Anonymous names the anonymous volumes made for this container (rm -v removes them).
+	Anonymous []string
 	State      State
 	// Dir holds the container's persistent files: log, hostname, hosts, resolv.conf.
 	Dir          string

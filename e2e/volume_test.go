@@ -1,0 +1,51 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAnonymousVolumesHoldImageVolumePaths: an image's VOLUME path and a -v /path get
+// anonymous volumes seeded from the image, which outlive the container's layer and go
+// with rm -v.
+func TestAnonymousVolumesHoldImageVolumePaths(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	src := rootfs(t)
+	// A copy of the test rootfs with content under /data, imported with VOLUME /data.
+	seeded := filepath.Join(dir, "rootfs")
+	if out, err := exec.Command("cp", "-a", src, seeded).CombinedOutput(); err != nil {
+		t.Fatalf("copy rootfs: %v: %s", err, out)
+	}
+	if err := os.MkdirAll(filepath.Join(seeded, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(seeded, "data", "seed"), []byte("from the image\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.must("image", "import", "--change", `CMD ["sh"]`, "--change", "VOLUME /data", seeded, "berth-test/withvolume:1")
+	id := e.runDetached("berth-test/withvolume:1", "sleep", "1000")
+	vols := strings.Fields(e.must("volume", "ls", "-q"))
+	if len(vols) != 1 {
+		t.Fatalf("want one anonymous volume for /data, have %v", vols)
+	}
+	out := e.must("container", "exec", id, "cat", "/data/seed")
+	if strings.TrimSpace(out) != "from the image" {
+		t.Errorf("/data/seed in the volume = %q, want the image's content copied in", out)
+	}
+	e.must("container", "rm", "-f", id)
+	if got := strings.Fields(e.must("volume", "ls", "-q")); len(got) != 1 {
+		t.Errorf("rm without -v removed the anonymous volume: %v", got)
+	}
+	id2 := e.runDetached("-v", "/scratch", testImage, "sleep", "1000")
+	if n := len(strings.Fields(e.must("volume", "ls", "-q"))); n != 2 {
+		t.Errorf("-v /scratch made %d volumes in all, want 2", n)
+	}
+	e.must("container", "rm", "-f", "-v", id2)
+	if got := strings.Fields(e.must("volume", "ls", "-q")); len(got) != 1 || got[0] != vols[0] {
+		t.Errorf("rm -v left volumes %v, want only %v", got, vols)
+	}
+}
