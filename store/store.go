@@ -79,7 +79,7 @@ type Container struct {
 	Networking *network.NetworkingConfig
 	// Anonymous names the anonymous volumes made for this container (rm -v removes them).
 	Anonymous []string
-	State      State
+	State     State
 	// Dir holds the container's persistent files: log, hostname, hosts, resolv.conf.
 	Dir          string
 	LogPath      string
