@@ -143,21 +143,19 @@ func planUp(stack *project.Stack, list []*store.Container, o UpOptions, imageID 
 				step.Action, step.Desired = startOrKeep(cur), nil
 			case o.ForceRecreate && selected(svc.Name):
 				step.Action, step.Cause = ActionRecreate, "--force-recreate"
+			case o.AlwaysRecreateDeps && !selected(svc.Name):
+				step.Action, step.Cause = ActionRecreate, "--always-recreate-deps"
 			case cur.Config.Labels[project.LabelConfigHash] != want.Hash:
 				step.Action, step.Cause = ActionRecreate, configDiff(cur, want)
 			case imageID(want.Config.Image) != "" && imageID(want.Config.Image) != cur.ImageID:
 				step.Action, step.Cause = ActionRecreate, "image digest changed"
-			case dependencyRecreated(svc, recreated, o.AlwaysRecreateDeps && !selected(svc.Name)) != "":
-				step.Action, step.Cause = ActionRecreate, "dependency "+dependencyRecreated(svc, recreated, false)+" was recreated"
+			case dependencyRecreated(svc, recreated) != "":
+				step.Action, step.Cause = ActionRecreate, "dependency "+dependencyRecreated(svc, recreated)+" was recreated"
 			default:
 				step.Action, step.Desired = startOrKeep(cur), nil
 				if step.Action == ActionStart {
 					step.Cause = "stopped"
 				}
-			}
-			if step.Action == ActionRecreate && o.AlwaysRecreateDeps {
-				// --always-recreate-deps: recreate what the selected services depend on.
-				recreated[svc.Name] = true
 			}
 			if step.Action == ActionRecreate {
 				recreated[svc.Name] = true
@@ -188,10 +186,10 @@ func startOrKeep(c *store.Container) Action {
 }
 
 // dependencyRecreated names a dependency of svc that was recreated and that asks its
-// dependents to follow (depends_on restart: true), or any when all is set.
-func dependencyRecreated(svc project.Service, recreated map[string]bool, all bool) string {
+// dependents to follow (depends_on restart: true).
+func dependencyRecreated(svc project.Service, recreated map[string]bool) string {
 	for _, d := range svc.DependsOn {
-		if recreated[d.Service] && (d.Restart || all) {
+		if recreated[d.Service] && d.Restart {
 			return d.Service
 		}
 	}

@@ -65,6 +65,9 @@ func TestPlanUp(t *testing.T) {
 			"s-web-1: create\n"},
 		{"service argument pulls deps", stack(web1), nil, UpOptions{Services: []string{"web"}}, true,
 			"s-db-1: create\ns-web-1: create\n"},
+		{"always recreate deps", stack(web1), []*store.Container{existing(db1, "running", "sha256:img"), existing(web1, "running", "sha256:img")},
+			UpOptions{Services: []string{"web"}, AlwaysRecreateDeps: true}, true,
+			"s-db-1: recreate (--always-recreate-deps)\ns-web-1: recreate (dependency db was recreated)\n"},
 		{"orphan", stack(web1), []*store.Container{existing(db1, "running", "sha256:img"), existing(web1, "running", "sha256:img"), existing(desired("s", "old", 1, "x"), "running", "sha256:img")}, UpOptions{}, true,
 			"s-db-1: keep\ns-web-1: keep\ns-old-1: orphan (service old is not in the file)\n"},
 	}
