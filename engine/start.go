@@ -323,8 +323,10 @@ func (e *Engine) exited(id string, code int, at time.Time) {
 		e.log.Error("record exit", "container", id[:12], "err", err)
 		return
 	}
+	tc := time.Now()
 	e.cleanupRuntime(id)
 	e.log.Info("container exited", "container", id[:12], "name", c.Name, "code", code)
+	e.log.Debug("exit phases", "container", id[:12], "shim-to-daemon", time.Since(at), "cleanup", time.Since(tc))
 	e.publish(c, "die", "exitCode", strconv.Itoa(code))
 	unlock()
 	if c.HostConfig.AutoRemove {
