@@ -41,12 +41,12 @@ const DefaultNetwork = "bridge"
 
 // Network is one private network.
 type Network struct {
-	ID       string
-	Name     string
-	Driver   string
-	Subnet   netip.Prefix
-	Gateway  netip.Addr
-	Bridge   string // bridge driver only
+	ID      string
+	Name    string
+	Driver  string
+	Subnet  netip.Prefix
+	Gateway netip.Addr
+	Bridge  string // bridge driver only
 	// Parent is the host interface a macvlan or ipvlan network hangs off; Mode is its
 	// mode (macvlan: bridge, private, vepa, passthru; ipvlan: l2, l3).
 	Parent   string
@@ -199,8 +199,8 @@ func (m *Manager) sweep(nets []Network) {
 
 // NetworkSpec is what a user asks for in network create.
 type NetworkSpec struct {
-	Name     string
-	Driver   string // "" or "bridge", "macvlan", "ipvlan"
+	Name   string
+	Driver string // "" or "bridge", "macvlan", "ipvlan"
 	// Options are the driver's -o options: parent=IF and macvlan_mode/ipvlan_mode.
 	Options  map[string]string
 	Subnet   netip.Prefix
