@@ -100,6 +100,7 @@ func run(ctx context.Context, c Config) error {
 	eng, err := engine.New(engine.Config{
 		Dirs: d, DB: db, Images: images,
 		Runtime: runtime.New(d.Run, runtimeBin, shimBin),
+		InitBin: filepath.Join(filepath.Dir(runtimeBin), "berth-init"),
 		Net:     nets,
 		Volumes: vols,
 		Log:     log,

@@ -49,3 +49,22 @@ func TestAnonymousVolumesHoldImageVolumePaths(t *testing.T) {
 		t.Errorf("rm -v left volumes %v, want only %v", got, vols)
 	}
 }
+
+// TestInitForwardsSignalsAndReaps: with --init the command is not PID 1, so a program
+// that ignores SIGTERM as PID 1 (sleep) stops at once, with 128+15.
+func TestInitForwardsSignalsAndReaps(t *testing.T) {
+	e := newEnv(t)
+	out := e.must("container", "run", "--rm", "--init", testImage, "sh", "-c", "echo $$")
+	if strings.TrimSpace(out) == "1" {
+		t.Fatalf("with --init the command is PID %s", out)
+	}
+	id := e.runDetached("--init", testImage, "sleep", "1000")
+	e.waitStatus(id, "running")
+	e.must("container", "stop", "-t", "30", id)
+	if st := e.inspect(id); st.State.ExitCode != 143 {
+		t.Errorf("exit code after stop %d, want 143 (the forwarded SIGTERM, not a kill after the grace period)", st.State.ExitCode)
+	}
+	if r := e.run("container", "run", "--rm", "--init", testImage, "no-such-command"); r.code != 127 {
+		t.Errorf("a missing command under --init:\n%s", r)
+	}
+}

@@ -282,9 +282,6 @@ func unsupported(cfg *container.Config, hc *container.HostConfig) []string {
 	if len(hc.Devices) > 0 {
 		add("adding devices (--device)")
 	}
-	if hc.Init != nil && *hc.Init {
-		add("--init (an init process in the container)")
-	}
 	if len(hc.DNS) > 0 || len(hc.DNSSearch) > 0 || len(hc.DNSOptions) > 0 {
 		add("--dns, --dns-search and --dns-option")
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	Runtime *runtime.Runtime
 	Net     *netstack.Manager
 	Volumes *volumes.Store
+	// InitBin is berth-init, run as PID 1 of containers started with --init.
+	InitBin string
 	Log     *slog.Logger
 }
 
@@ -43,6 +45,7 @@ type Engine struct {
 	rt         *runtime.Runtime
 	net        *netstack.Manager
 	volumes    *volumes.Store
+	initBin    string
 	log        *slog.Logger
 	events     *Events
 
@@ -68,6 +71,7 @@ func New(c Config) (*Engine, error) {
 		rt:         c.Runtime,
 		net:        c.Net,
 		volumes:    c.Volumes,
+		initBin:    c.InitBin,
 		log:        c.Log,
 		events:     newEvents(),
 		ctx:        ctx,

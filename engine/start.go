@@ -163,6 +163,13 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 			cfg.Seccomp = false
 		}
 	}
+	if hc.Init != nil && *hc.Init {
+		if _, err := os.Stat(e.initBin); err != nil {
+			return runtime.Config{}, fmt.Errorf("--init needs berth-init beside berth-runtime (%s): %w", e.initBin, errdefs.ErrNotImplemented)
+		}
+		cfg.Mounts = append(cfg.Mounts, runtime.Mount{Source: e.initBin, Destination: "/sbin/berth-init", ReadOnly: true})
+		cfg.Args = append([]string{"/sbin/berth-init", "--"}, cfg.Args...)
+	}
 	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
 		cfg.Mounts = append(cfg.Mounts, runtime.Mount{Source: filepath.Join(c.Dir, f), Destination: "/etc/" + f})
 	}

@@ -35,6 +35,7 @@ type containerOptions struct {
 	capDrop     []string
 	readOnly    bool
 	privileged  bool
+	init        bool
 	securityOpt []string
 	logDriver   string
 	logOpts     []string
@@ -75,6 +76,7 @@ func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux capability")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the container's root filesystem read-only")
 	f.BoolVar(&o.privileged, "privileged", false, "give extended privileges to the container")
+	f.BoolVar(&o.init, "init", false, "run an init inside the container that forwards signals and reaps processes")
 	f.StringArrayVar(&o.securityOpt, "security-opt", nil, "security option, e.g. no-new-privileges")
 	f.StringVar(&o.logDriver, "log-driver", "", "logging driver (json-file)")
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "log driver option, e.g. max-size=10m or max-file=3")
@@ -206,6 +208,9 @@ func (o *containerOptions) parse(image string, cmd []string) (*containerSpec, er
 			Memory:   memory,
 			NanoCPUs: nanoCPUs,
 		},
+	}
+	if o.init {
+		hc.Init = &o.init
 	}
 	if secOpts.unconfinedPaths {
 		hc.MaskedPaths = []string{}

@@ -13,10 +13,13 @@ var embeddedShim []byte
 //go:embed embedded/berth-daemon
 var embeddedDaemon []byte
 
+//go:embed embedded/berth-init
+var embeddedInit []byte
+
 //go:embed embedded/digest
 var embeddedDigest string
 
 func init() {
-	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-shim": embeddedShim, "berth-daemon": embeddedDaemon}
+	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-shim": embeddedShim, "berth-daemon": embeddedDaemon, "berth-init": embeddedInit}
 	helperDigest = embeddedDigest
 }
