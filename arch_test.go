@@ -36,6 +36,8 @@ func TestImportArrows(t *testing.T) {
 		{"./cmd/berth-runtime", []string{"berth/", "github.com/moby/moby", "github.com/google/go-containerregistry", "go.etcd.io/bbolt", "net/http", "github.com/spf13/cobra"}},
 		// The long-running daemon: none of the CLI's weight.
 		{"./cmd/berth-daemon", []string{"github.com/spf13/cobra", "github.com/compose-spec/compose-go/v2/loader", "github.com/santhosh-tekuri", "github.com/moby/moby/client", "berth/compose", "berth/cmd"}},
+		// PID 1 of --init containers: the standard library only.
+		{"./cmd/berth-init", []string{"berth/", "github.com/", "golang.org/"}},
 		// One per container: tiny.
 		{"./cmd/berth-shim", []string{"github.com/opencontainers/runc", "github.com/moby", "github.com/google", "go.etcd.io/bbolt", "net/http", "github.com/spf13/cobra", "berth/engine/image", "berth/store"}},
 	}

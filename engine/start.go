@@ -146,6 +146,8 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 		ShmSizeBytes: hc.ShmSize,
 	}
 	cfg.Sysctls = hc.Sysctls
+	// The docker CLI sends systempaths=unconfined as empty masked and read-only lists.
+	cfg.UnmaskPaths = hc.MaskedPaths != nil && len(hc.MaskedPaths) == 0 && hc.ReadonlyPaths != nil && len(hc.ReadonlyPaths) == 0
 	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
 		cfg.PidsLimit = *hc.PidsLimit // 0 and -1 mean unlimited, as in Docker
 	}

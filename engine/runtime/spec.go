@@ -56,6 +56,9 @@ type Config struct {
 	Rlimits []Rlimit
 	// Sysctls are namespaced kernel parameters set in the container (--sysctl).
 	Sysctls map[string]string
+	// UnmaskPaths leaves /proc's masked and read-only paths open
+	// (--security-opt systempaths=unconfined).
+	UnmaskPaths bool
 }
 
 // Rlimit is one resource limit; Name is Docker's short form ("nofile", "nproc", ...).
@@ -260,7 +263,7 @@ func Spec(c Config) (*specs.Spec, error) {
 	if c.HostNetwork {
 		s.Linux.Namespaces = slices.DeleteFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.NetworkNamespace })
 	}
-	if !c.Privileged {
+	if !c.Privileged && !c.UnmaskPaths {
 		s.Linux.MaskedPaths = slices.Clone(maskedPaths)
 		s.Linux.ReadonlyPaths = slices.Clone(readonlyPaths)
 	}
