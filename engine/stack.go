@@ -54,11 +54,16 @@ func (e *Engine) PlanUp(stack *project.Stack, o UpOptions) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	ids := map[string]string{} // services share images: resolve each once
 	imageID := func(ref string) string {
+		if id, ok := ids[ref]; ok {
+			return id
+		}
 		img, err := e.images.Get(ref)
 		if err != nil {
-			return ""
+			img.ID = ""
 		}
+		ids[ref] = img.ID
 		return img.ID
 	}
 	exists := func(name string) bool { _, err := e.net.Network(name); return err == nil }
