@@ -102,6 +102,7 @@ type stackView struct {
 	mu    sync.Mutex
 	out   *os.File
 	tty   bool
+	quiet bool // --progress quiet: show nothing
 	title string
 	order []string
 	state map[string]stackapi.Progress
@@ -111,16 +112,16 @@ type stackView struct {
 func newStackView(title, mode string) *stackView {
 	tty := term.IsTerminal(int(os.Stderr.Fd()))
 	switch mode {
-	case "plain", "quiet":
+	case "plain":
 		tty = false
 	case "tty":
 		tty = true
 	}
-	return &stackView{out: os.Stderr, tty: tty, title: title, state: map[string]stackapi.Progress{}}
+	return &stackView{out: os.Stderr, tty: tty, quiet: mode == "quiet", title: title, state: map[string]stackapi.Progress{}}
 }
 
 func (v *stackView) line(l stackapi.StreamLine) {
-	if l.Progress == nil {
+	if l.Progress == nil || v.quiet {
 		return
 	}
 	p := *l.Progress
