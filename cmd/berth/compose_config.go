@@ -8,8 +8,9 @@ import (
 	"os"
 	"slices"
 
-	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
+
+	"berth/graph"
 )
 
 type configOptions struct {
@@ -79,14 +80,16 @@ func runConfig(ctx context.Context, stdout io.Writer, opts configOptions, servic
 	}
 	switch {
 	case opts.services:
-		var names []string
-		err := p.ForEachService(p.ServiceNames(), func(name string, _ *types.ServiceConfig) error {
-			names = append(names, name)
-			return nil
-		})
+		// Dependencies first, ties by name, so the order is the same on every run.
+		g := graph.New[string]()
+		for name, svc := range p.Services {
+			g.Add(name, slices.Collect(maps.Keys(svc.DependsOn))...)
+		}
+		names, err := g.Order()
 		if err != nil {
 			return err
 		}
+		names = slices.DeleteFunc(names, func(n string) bool { _, ok := p.Services[n]; return !ok })
 		return printLines(stdout, names)
 	case opts.volumes:
 		return printLines(stdout, slices.Sorted(maps.Keys(p.Volumes)))
