@@ -74,7 +74,9 @@ func (s *Server) streamStack(w http.ResponseWriter, r *http.Request, stack strin
 		}
 	}
 	result := make(chan error, 1)
+	start := time.Now()
 	go func() { result <- op(s.base) }()
+	defer func() { s.log.Debug("stack operation", "stack", stack, "took", time.Since(start)) }()
 	for {
 		select {
 		case ev, ok := <-events:

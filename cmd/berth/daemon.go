@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,7 @@ func runDaemon(g *globalOptions, args []string) error {
 			return syscall.Exec(bin, append([]string{bin}, args...), os.Environ())
 		}
 	}
+	debug.SetGCPercent(100) // a long-lived process: the default collector
 	if code := daemon.Main(args, binDir, os.Stderr); code != 0 {
 		return &exitError{code: code}
 	}
