@@ -71,7 +71,16 @@ func eventMatches(f filters, ev engine.Event) bool {
 			return false
 		}
 	}
+	// network and volume filters select events of those objects, by ID or name.
+	for _, typ := range []string{"network", "volume"} {
+		if _, ok := f[typ]; ok && ev.Type != typ {
+			return false
+		}
+	}
 	return f.any("type", func(v string) bool { return v == ev.Type }) &&
+		f.any("network", func(v string) bool { return strings.HasPrefix(ev.ID, v) || ev.Attributes["name"] == v }) &&
+		f.any("volume", func(v string) bool { return ev.ID == v }) &&
+		f.any("image", func(v string) bool { return ev.Attributes["image"] == v || ev.ID == v }) &&
 		f.any("event", func(v string) bool { return v == ev.Action || strings.HasPrefix(ev.Action, v+":") }) &&
 		f.any("container", func(v string) bool {
 			return ev.Type == "container" && (strings.HasPrefix(ev.ID, v) || ev.Attributes["name"] == v)

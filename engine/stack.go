@@ -191,6 +191,16 @@ func (e *Engine) waitStack(ctx context.Context, stack *project.Stack, services m
 		if err != nil {
 			return fmt.Errorf("service %s: %w", name, err)
 		}
+		// A one-shot job that finished with 0 is done; one that failed is not ready.
+		cs, err := e.stackContainers(stack.Name, name)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if c.State.Status == container.StateExited && c.State.ExitCode != 0 {
+				return fmt.Errorf("service %s: %s exited with code %d", name, c.Name, c.State.ExitCode)
+			}
+		}
 		if cond == "service_healthy" {
 			for _, c := range svc.Containers {
 				e.progress(stack.Name, "Container", c.Name, "Healthy", "")

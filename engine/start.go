@@ -339,7 +339,8 @@ func (e *Engine) exited(id string, code int, at time.Time) {
 	e.publish(c, "die", "exitCode", strconv.Itoa(code))
 	unlock()
 	if c.HostConfig.AutoRemove {
-		if err := e.Remove(context.Background(), id, RemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
+		// As Docker's --rm: anonymous volumes go with the container.
+		if err := e.Remove(context.Background(), id, RemoveOptions{Volumes: true}); err != nil && !errdefs.IsNotFound(err) {
 			e.log.Error("auto-remove", "container", id[:12], "err", err)
 		}
 	}
