@@ -92,7 +92,11 @@ func (s *Server) streamStack(w http.ResponseWriter, r *http.Request, stack strin
 			// Progress published before the result is already in the channel.
 			for drained := false; !drained; {
 				select {
-				case ev := <-events:
+				case ev, open := <-events:
+					if !open {
+						drained = true
+						break
+					}
 					if p, ok := progressOf(ev, stack); ok {
 						send(stackapi.StreamLine{Progress: &p})
 					}

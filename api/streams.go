@@ -182,8 +182,10 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if c.State.Status == container.StateExited || c.State.Status == container.StateDead {
-		writeError(w, fmt.Errorf("you cannot attach to a stopped container, start it first: %w", errdefs.ErrConflict))
+	// As dockerd: a stopped container can be attached (docker start -a attaches first),
+	// a paused one cannot.
+	if c.State.Status == container.StatePaused {
+		writeError(w, fmt.Errorf("you cannot attach to a paused container, unpause it first: %w", errdefs.ErrConflict))
 		return
 	}
 	if !boolQuery(r, "stream") {

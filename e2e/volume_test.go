@@ -68,3 +68,40 @@ func TestInitForwardsSignalsAndReaps(t *testing.T) {
 		t.Errorf("a missing command under --init:\n%s", r)
 	}
 }
+
+// TestExecWithStdinEndsWithItsProcess: exec -i without a terminal returns when the
+// process ends, though the client's stdin stays open.
+func TestExecWithStdinEndsWithItsProcess(t *testing.T) {
+	e := newEnv(t)
+	id := e.runDetached(testImage, "sleep", "1000")
+	r := e.runInput(strings.NewReader("hello\n"), "container", "exec", "-i", id, "cat")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "hello" {
+		t.Fatalf("exec -i cat:\n%s", r)
+	}
+	// The process ends by itself while stdin is still open: exec must not wait for it.
+	pr, pw, err := os.Pipe() // a file, so berth gets the descriptor itself
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	r = e.runInput(pr, "container", "exec", "-i", id, "sh", "-c", "exit 4")
+	if r.code != 4 {
+		t.Fatalf("exec -i of a process that ignores its stdin:\n%s", r)
+	}
+}
+
+// TestStartAttachOfAStoppedContainer: docker start -a attaches to a stopped container
+// before starting it, and gets its output.
+func TestStartAttachOfAStoppedContainer(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.must("container", "create", testImage, "sh", "-c", "echo run; exit 3"))
+	r := e.run("container", "start", "-a", id)
+	if r.code != 3 || !strings.Contains(r.stdout, "run") {
+		t.Fatalf("first start -a:\n%s", r)
+	}
+	r = e.run("container", "start", "-a", id)
+	if r.code != 3 || !strings.Contains(r.stdout, "run") {
+		t.Fatalf("start -a of the stopped container:\n%s", r)
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"berth/engine/image"
 	"berth/engine/runtime"
+	"berth/netstack"
 	"berth/store"
 )
 
@@ -100,11 +101,13 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 		LogPath:    filepath.Join(dir, id+"-json.log"),
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		e.removeVolumes(anon)
 		return nil, nil, fmt.Errorf("create container: %w", err)
 	}
-	if err := writeEtcFiles(dir, merged.Hostname, merged.Domainname, hc.ExtraHosts); err != nil {
+	if err := writeEtcFiles(dir, merged.Hostname, merged.Domainname, e.extraHosts(hc.ExtraHosts)); err != nil {
 		os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("create container: %w", err)
+		e.removeVolumes(anon)
+		return nil, nil, fmt.Errorf("create container: %v: %w", err, errdefs.ErrInvalidArgument)
 	}
 	if err := e.containers.Create(c); err != nil {
 		os.RemoveAll(dir)
@@ -344,4 +347,19 @@ func (e *Engine) removeVolumes(names []string) {
 			e.log.Warn("remove anonymous volume", "volume", n, "err", err)
 		}
 	}
+}
+
+// extraHosts resolves Docker's special host-gateway address to the host's address on the
+// default network, as dockerd does for --add-host NAME:host-gateway.
+func (e *Engine) extraHosts(hosts []string) []string {
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		if name, ip, ok := strings.Cut(h, ":"); ok && ip == "host-gateway" {
+			if n, err := e.net.Network(netstack.DefaultNetwork); err == nil {
+				h = name + ":" + n.Gateway.String()
+			}
+		}
+		out = append(out, h)
+	}
+	return out
 }

@@ -170,10 +170,9 @@ func (e *Engine) readopt() error {
 				e.log.Error("interrupted removal failed again; rm -f retries it", "container", c.ID[:12], "err", err)
 			}
 		default:
-			// A crash between recording an exit and cleaning up leaves mounts behind.
-			if _, err := os.Stat(e.rt.Bundle(c.ID)); err == nil {
-				e.cleanupRuntime(c.ID)
-			}
+			// A crash during a start or between recording an exit and cleaning up leaves
+			// a mount, a namespace or endpoints behind; cleaning up is idempotent.
+			e.cleanupRuntime(c.ID)
 		}
 	}
 	// A crash during create leaves a directory without a record.

@@ -179,3 +179,14 @@ func (e *Engine) Resize(ctx context.Context, ref string, height, width uint16) e
 	}
 	return e.rt.Resize(ctx, c.ID, height, width)
 }
+
+// forgetExecs drops the exec sessions of a container that stopped: they cannot run again.
+func (e *Engine) forgetExecs(containerID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, s := range e.execs {
+		if s.info.ContainerID == containerID {
+			delete(e.execs, id)
+		}
+	}
+}

@@ -169,9 +169,24 @@ func (e *Engine) probe(ctx context.Context, c *store.Container, test []string, t
 		res.ExitCode, res.Output, res.End = -1, err.Error(), time.Now()
 		return res
 	}
-	stop := context.AfterFunc(pctx, func() { _ = x.Signal(syscall.SIGKILL) })
+	// On timeout: TERM, which berth-runtime forwards to the probe, then KILL of the
+	// runtime a second later for a probe that ignores it (the exec's WaitDelay then
+	// stops waiting for its output).
+	var mu sync.Mutex
+	var killer *time.Timer
+	stop := context.AfterFunc(pctx, func() {
+		_ = x.Signal(syscall.SIGTERM)
+		mu.Lock()
+		killer = time.AfterFunc(time.Second, func() { _ = x.Signal(syscall.SIGKILL) })
+		mu.Unlock()
+	})
 	code, err := x.Wait()
 	stop()
+	mu.Lock()
+	if killer != nil {
+		killer.Stop() // a late KILL would only find the process gone
+	}
+	mu.Unlock()
 	res.End = time.Now()
 	switch {
 	case pctx.Err() == context.DeadlineExceeded:

@@ -112,8 +112,11 @@ func (e *Engine) Attach(ctx context.Context, ref string, stdin io.Reader, fn fun
 	if err != nil {
 		return err
 	}
-	if c.State.Status == container.StateExited || c.State.Status == container.StateDead || c.State.Status == container.StateRemoving {
-		return fmt.Errorf("you cannot attach to a stopped container, start it first: %w", errdefs.ErrConflict)
+	switch c.State.Status {
+	case container.StatePaused:
+		return fmt.Errorf("you cannot attach to a paused container, unpause it first: %w", errdefs.ErrConflict)
+	case container.StateDead, container.StateRemoving:
+		return fmt.Errorf("container %s is being removed: %w", c.Name, errdefs.ErrConflict)
 	}
 	f := &follower{path: c.LogPath}
 	if st, err := os.Stat(c.LogPath); err == nil {
@@ -150,9 +153,10 @@ func (e *Engine) waitRunning(ctx context.Context, id string, events <-chan Event
 		switch c.State.Status {
 		case container.StateRunning, container.StatePaused:
 			return true
-		case container.StateExited, container.StateDead, container.StateRemoving:
+		case container.StateDead, container.StateRemoving:
 			return false
 		}
+		// Created or exited: docker start -a attaches before it starts it.
 		select {
 		case _, ok := <-events:
 			if !ok {

@@ -30,7 +30,7 @@ func (e *Engine) Start(ctx context.Context, ref string) error {
 	err = e.startOnce(ctx, c.ID)
 	if err != nil && c.HostConfig.AutoRemove {
 		// docker run --rm waits for the removal even when the start failed.
-		if rerr := e.Remove(context.Background(), c.ID, RemoveOptions{Force: true}); rerr != nil {
+		if rerr := e.Remove(context.Background(), c.ID, RemoveOptions{Force: true, Volumes: true}); rerr != nil {
 			e.log.Error("auto-remove after failed start", "container", c.ID[:12], "err", rerr)
 		}
 	}
@@ -100,7 +100,9 @@ func (e *Engine) start(ctx context.Context, c *store.Container) (int, error) {
 		e.log.Debug("start phases", "container", c.ID[:12], "mount", tMount, "config+network", tNet-tMount, "runtime", time.Since(t0)-tNet)
 	}()
 	maxBytes, maxFiles, _ := logLimits(c.HostConfig.LogConfig.Config)
-	pid, err := e.rt.Start(ctx, cfg, runtime.StartOptions{
+	// Once begun, a start runs to its end: a client that leaves must not cut it off
+	// between the container starting and the daemon recording it.
+	pid, err := e.rt.Start(context.WithoutCancel(ctx), cfg, runtime.StartOptions{
 		Log:       runtime.LogOptions{Path: c.LogPath, MaxBytes: maxBytes, MaxFiles: maxFiles},
 		OpenStdin: c.Config.OpenStdin,
 	})
@@ -319,6 +321,7 @@ func (e *Engine) watch(id string) {
 // was started with --rm.
 func (e *Engine) exited(id string, code int, at time.Time) {
 	e.stopHealth(id)
+	e.forgetExecs(id)
 	unlock := e.lock(id)
 	c, err := e.containers.Update(id, func(r *store.Container) error {
 		r.State.Status = container.StateExited

@@ -434,7 +434,14 @@ func (m *Manager) Connect(ctx context.Context, ref, containerID string, s Endpoi
 	if s.IP.IsValid() && !n.Subnet.Contains(s.IP) {
 		return Endpoint{}, fmt.Errorf("address %s is not in network %s's subnet %s: %w", s.IP, n.Name, n.Subnet, errdefs.ErrInvalidArgument)
 	}
-	ifname := fmt.Sprintf("eth%d", len(existing))
+	// The lowest free ethN: after a disconnect, len(existing) may name one in use.
+	ifname := ""
+	for i := 0; ifname == ""; i++ {
+		name := fmt.Sprintf("eth%d", i)
+		if !slices.ContainsFunc(existing, func(e Endpoint) bool { return e.IfName == name }) {
+			ifname = name
+		}
+	}
 	ia, err := m.ipamLocked(n)
 	if err != nil {
 		return Endpoint{}, err

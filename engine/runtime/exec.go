@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -88,14 +89,38 @@ func (r *Runtime) Exec(ctx context.Context, id string, e ExecConfig, stdin io.Re
 		args = append(args, "--console-fd", "3")
 	}
 	cmd := exec.Command(r.runtimeBin, append(args, "exec", id, path)...)
+	// Output pipes are drained for at most this long once the process has exited, in
+	// case something it started still holds them.
+	cmd.WaitDelay = 2 * time.Second
+	var stdinW *os.File
 	if e.Terminal {
 		cmd.ExtraFiles = []*os.File{pass}
 	} else {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		if stdin != nil {
+			// A pipe, not the stream itself: Wait must not wait for the client to close
+			// its stdin after the process has ended.
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				os.Remove(path)
+				return nil, err
+			}
+			cmd.Stdin, stdinW = pr, pw
+			defer pr.Close()
+		}
 	}
 	if err := cmd.Start(); err != nil {
+		if stdinW != nil {
+			stdinW.Close()
+		}
 		os.Remove(path)
 		return nil, fmt.Errorf("exec: %w", err)
+	}
+	if stdinW != nil {
+		go func() {
+			_, _ = io.Copy(stdinW, stdin)
+			stdinW.Close()
+		}()
 	}
 	x := &Exec{cmd: cmd, spec: path}
 	if e.Terminal {
