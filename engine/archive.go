@@ -71,34 +71,60 @@ func (e *Engine) CopyTo(ref, p string, r io.Reader, noOverwriteDirNonDir bool) e
 	})
 }
 
-// withRoot runs fn with the mounted root of container ref, holding the container's lock
-// so a start or removal cannot change the mount meanwhile.
+// withRoot runs fn with the mounted root of container ref. The container's lock is held
+// only to mount and to unmount: a copy to a slow client must not hold up a stop. While
+// copies run, the root stays mounted (cleanupRuntime and Remove see e.copies).
 func (e *Engine) withRoot(ref, p string, fn func(root string) error) error {
 	c, err := e.containers.Get(ref)
 	if err != nil {
 		return err
 	}
 	unlock := e.lock(c.ID)
-	defer unlock()
 	if c, err = e.containers.Get(c.ID); err != nil {
+		unlock()
 		return err
 	}
 	if dst, ok := hiddenMount(c, p); ok {
+		unlock()
 		return fmt.Errorf("path %s of container %s is under the mount at %s, which berth cannot copy through (the mount exists only inside the container); use its host path, or copy with exec and tar: %w",
 			p, c.Name, dst, errdefs.ErrNotImplemented)
 	}
 	root, err := e.images.Mount(c.ID, c.ImageID)
 	if err != nil {
+		unlock()
 		return fmt.Errorf("mount root of %s: %w", c.Name, err)
 	}
-	if s := c.State.Status; s != container.StateRunning && s != container.StatePaused && s != container.StateRestarting {
-		defer func() {
-			if err := e.images.Unmount(c.ID); err != nil {
-				e.log.Warn("unmount root after copy", "container", c.ID[:12], "err", err)
-			}
-		}()
+	e.mu.Lock()
+	e.copies[c.ID]++
+	e.mu.Unlock()
+	unlock()
+
+	err = fn(root)
+
+	unlock = e.lock(c.ID)
+	defer unlock()
+	e.mu.Lock()
+	e.copies[c.ID]--
+	last := e.copies[c.ID] == 0
+	if last {
+		delete(e.copies, c.ID)
 	}
-	return fn(root)
+	e.mu.Unlock()
+	if cur, gerr := e.containers.Get(c.ID); last && gerr == nil {
+		if s := cur.State.Status; s != container.StateRunning && s != container.StatePaused && s != container.StateRestarting {
+			if uerr := e.images.Unmount(c.ID); uerr != nil {
+				e.log.Warn("unmount root after copy", "container", c.ID[:12], "err", uerr)
+			}
+		}
+	}
+	return err
+}
+
+// copying reports whether a copy is using the container's root.
+func (e *Engine) copying(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.copies[id] > 0
 }
 
 // hiddenMount returns the destination of the mount that covers p in the container, if any.

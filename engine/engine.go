@@ -54,11 +54,12 @@ type Engine struct {
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 
-	// mu guards locks, execs and healths.
+	// mu guards locks, execs, healths and copies.
 	mu      sync.Mutex
 	locks   map[string]*sync.Mutex
 	execs   map[string]*execSession
 	healths map[string]*healthState
+	copies  map[string]int // copies (cp) in progress per container
 }
 
 // New returns an Engine and re-adopts the containers a previous daemon left running.
@@ -79,6 +80,7 @@ func New(c Config) (*Engine, error) {
 		locks:      map[string]*sync.Mutex{},
 		execs:      map[string]*execSession{},
 		healths:    map[string]*healthState{},
+		copies:     map[string]int{},
 	}
 	if err := os.MkdirAll(filepath.Join(c.Dirs.Root, "containers"), 0o700); err != nil {
 		cancel()
@@ -192,6 +194,9 @@ func (e *Engine) cleanupRuntime(id string) {
 	}
 	if err := e.rt.Delete(context.Background(), id); err != nil {
 		e.log.Warn("delete runtime state", "container", id[:12], "err", err)
+	}
+	if e.copying(id) {
+		return // the last copy unmounts the root
 	}
 	if err := e.images.Unmount(id); err != nil {
 		e.log.Warn("unmount root", "container", id[:12], "err", err)

@@ -172,6 +172,9 @@ func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error 
 	if c.State.Status == container.StateRunning {
 		return fmt.Errorf("container %s started again while being removed: %w", c.Name, errdefs.ErrConflict)
 	}
+	if e.copying(c.ID) {
+		return fmt.Errorf("a copy from or to container %s is in progress; remove it when the copy has ended: %w", c.Name, errdefs.ErrConflict)
+	}
 	// Record the intent first, so a crash mid-way leaves a record the next daemon
 	// finishes removing instead of a half-removed container that looks fine.
 	if _, err := e.containers.Update(c.ID, func(r *store.Container) error {
