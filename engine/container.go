@@ -165,7 +165,7 @@ func mergeImageConfig(cfg *container.Config, img image.Image) *container.Config 
 			c.Cmd = ic.Cmd
 		}
 	}
-	c.Env = mergeEnv(ic.Env, cfg.Env)
+	c.Env = runtime.MergeEnv(ic.Env, cfg.Env)
 	if c.WorkingDir == "" {
 		c.WorkingDir = ic.WorkingDir
 	}
@@ -209,20 +209,6 @@ func mergeImageConfig(cfg *container.Config, img image.Image) *container.Config 
 		c.Labels = labels
 	}
 	return &c
-}
-
-func mergeEnv(base, add []string) []string {
-	out := slices.Clone(base)
-	for _, kv := range add {
-		name, _, _ := strings.Cut(kv, "=")
-		i := slices.IndexFunc(out, func(o string) bool { n, _, _ := strings.Cut(o, "="); return n == name })
-		if i >= 0 {
-			out[i] = kv
-		} else {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 func newID() string {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -56,7 +57,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, e ExecConfig, stdin io.Re
 	}
 	p := *spec.Process
 	p.Args = e.Args
-	p.Env = mergeEnv(p.Env, e.Env)
+	p.Env = MergeEnv(p.Env, e.Env)
 	p.Terminal = e.Terminal
 	if e.Cwd != "" {
 		p.Cwd = e.Cwd
@@ -165,22 +166,16 @@ func (x *Exec) Wait() (int, error) {
 	}
 }
 
-// mergeEnv overlays add on base, by variable name.
-func mergeEnv(base, add []string) []string {
-	out := append([]string(nil), base...)
+// MergeEnv overlays add on base, by variable name: a variable in add replaces the one
+// of the same name in base, new ones are appended in order.
+func MergeEnv(base, add []string) []string {
+	out := slices.Clone(base)
 	for _, kv := range add {
-		name := kv
-		if i := strings.IndexByte(kv, '='); i >= 0 {
-			name = kv[:i]
-		}
-		replaced := false
-		for j, old := range out {
-			if old == name || (len(old) > len(name) && old[:len(name)] == name && old[len(name)] == '=') {
-				out[j], replaced = kv, true
-				break
-			}
-		}
-		if !replaced {
+		name, _, _ := strings.Cut(kv, "=")
+		i := slices.IndexFunc(out, func(o string) bool { n, _, _ := strings.Cut(o, "="); return n == name })
+		if i >= 0 {
+			out[i] = kv
+		} else {
 			out = append(out, kv)
 		}
 	}
