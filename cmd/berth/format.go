@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -161,4 +163,23 @@ func writeInspect(w io.Writer, format string, raws []json.RawMessage) error {
 		}
 	}
 	return nil
+}
+
+// inspectEach fetches the raw JSON of each named object, prints what it got as docker
+// inspect does (an array, or a template per object), and returns the first error
+// after printing, so one missing name does not hide the others.
+func inspectEach(ctx context.Context, names []string, format string, get func(ctx context.Context, name string) (json.RawMessage, error)) error {
+	var raws []json.RawMessage
+	err := forEach(ctx, names, false, func(ctx context.Context, name string) error {
+		raw, err := get(ctx, name)
+		if err != nil {
+			return err
+		}
+		raws = append(raws, raw)
+		return nil
+	})
+	if werr := writeInspect(os.Stdout, format, raws); werr != nil {
+		return werr
+	}
+	return err
 }

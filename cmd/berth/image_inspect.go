@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -35,17 +34,11 @@ func runImageInspect(ctx context.Context, g *globalOptions, opts imageInspectOpt
 		return err
 	}
 	defer c.Close()
-	var raws []json.RawMessage
-	err = forEach(ctx, names, false, func(ctx context.Context, name string) error {
+	return inspectEach(ctx, names, opts.format, func(ctx context.Context, name string) (json.RawMessage, error) {
 		var buf bytes.Buffer
 		if _, err := c.ImageInspect(ctx, name, client.ImageInspectWithRawResponse(&buf)); err != nil {
-			return fmt.Errorf("inspect image %s: %w", name, err)
+			return nil, fmt.Errorf("inspect image %s: %w", name, err)
 		}
-		raws = append(raws, json.RawMessage(buf.Bytes()))
-		return nil
+		return json.RawMessage(buf.Bytes()), nil
 	})
-	if werr := writeInspect(os.Stdout, opts.format, raws); werr != nil {
-		return werr
-	}
-	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -37,17 +36,11 @@ func runInspect(ctx context.Context, g *globalOptions, opts inspectOptions, name
 		return err
 	}
 	defer c.Close()
-	var raws []json.RawMessage
-	err = forEach(ctx, names, false, func(ctx context.Context, name string) error {
+	return inspectEach(ctx, names, opts.format, func(ctx context.Context, name string) (json.RawMessage, error) {
 		res, err := c.ContainerInspect(ctx, name, client.ContainerInspectOptions{Size: opts.size})
 		if err != nil {
-			return fmt.Errorf("inspect container %s: %w", name, err)
+			return nil, fmt.Errorf("inspect container %s: %w", name, err)
 		}
-		raws = append(raws, res.Raw)
-		return nil
+		return res.Raw, nil
 	})
-	if werr := writeInspect(os.Stdout, opts.format, raws); werr != nil {
-		return werr
-	}
-	return err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -33,17 +32,11 @@ func runVolumeInspect(ctx context.Context, g *globalOptions, opts volumeInspectO
 		return err
 	}
 	defer c.Close()
-	var raws []json.RawMessage
-	err = forEach(ctx, names, false, func(ctx context.Context, name string) error {
+	return inspectEach(ctx, names, opts.format, func(ctx context.Context, name string) (json.RawMessage, error) {
 		res, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
 		if err != nil {
-			return err // the daemon's message names the volume
+			return nil, err // the daemon's message names the volume
 		}
-		raws = append(raws, res.Raw)
-		return nil
+		return res.Raw, nil
 	})
-	if werr := writeInspect(os.Stdout, opts.format, raws); werr != nil {
-		return werr
-	}
-	return err
 }
