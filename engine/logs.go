@@ -195,7 +195,9 @@ func (f *follower) run(ctx context.Context, id string, events <-chan Event, fn f
 	if err != nil {
 		return fmt.Errorf("follow log: %w", err)
 	}
-	defer w.Close()
+	// Closing an inotify instance waits for an SRCU grace period, often 10 ms or more:
+	// a follower that is done must not hold its client (run --rm, logs -f) that long.
+	defer func() { go w.Close() }()
 	if err := w.Add(filepath.Dir(f.path)); err != nil {
 		return fmt.Errorf("follow log: %w", err)
 	}

@@ -323,6 +323,10 @@ func (e *Engine) exited(id string, code int, at time.Time) {
 	e.stopHealth(id)
 	e.forgetExecs(id)
 	unlock := e.lock(id)
+	if e.autoRemoved(id, code) {
+		unlock()
+		return
+	}
 	c, err := e.containers.Update(id, func(r *store.Container) error {
 		r.State.Status = container.StateExited
 		r.State.ExitCode = code
@@ -347,4 +351,31 @@ func (e *Engine) exited(id string, code int, at time.Time) {
 			e.log.Error("auto-remove", "container", id[:12], "err", err)
 		}
 	}
+}
+
+// autoRemoved removes a --rm container that exited, in one commit: the record is
+// deleted after the cleanup, so a crash before that leaves a "running" record without a
+// shim, which the next daemon takes for this same exit. It reports false, doing nothing,
+// when the container is not --rm or a copy holds its root; then the exit is recorded as
+// for any container. The caller holds the container's lock.
+func (e *Engine) autoRemoved(id string, code int) bool {
+	c, err := e.containers.Get(id)
+	if err != nil || !c.HostConfig.AutoRemove || e.copying(id) {
+		return false
+	}
+	e.cleanupRuntime(id)
+	e.log.Info("container exited", "container", id[:12], "name", c.Name, "code", code)
+	e.publish(c, "die", "exitCode", strconv.Itoa(code))
+	// As Docker's --rm: anonymous volumes go with the container.
+	if err := e.removeFiles(c, RemoveOptions{Volumes: true}); err != nil {
+		e.log.Error("auto-remove", "container", id[:12], "err", err)
+		// Still record the exit, so the container does not look alive.
+		if _, err := e.containers.Update(id, func(r *store.Container) error {
+			r.State.Status, r.State.ExitCode, r.State.Pid = container.StateExited, code, 0
+			return nil
+		}); err != nil {
+			e.log.Error("record exit", "container", id[:12], "err", err)
+		}
+	}
+	return true
 }

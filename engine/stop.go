@@ -184,6 +184,13 @@ func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error 
 		return err
 	}
 	e.cleanupRuntime(c.ID)
+	return e.removeFiles(c, o)
+}
+
+// removeFiles deletes a stopped container whose runtime is cleaned up: its root, its
+// files, then its record, and with o.Volumes its anonymous volumes. The caller holds
+// the container's lock.
+func (e *Engine) removeFiles(c *store.Container, o RemoveOptions) error {
 	if err := e.images.RemoveRoot(c.ID); err != nil {
 		return fmt.Errorf("remove root of %s: %w", c.Name, err)
 	}

@@ -101,9 +101,6 @@ func run(o options, syncPipe *os.File) error {
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	// Catch children's exits from now on; nothing is reaped until the runtime is done.
-	sigchld := make(chan os.Signal, 8)
-	signal.Notify(sigchld, unix.SIGCHLD)
 	signal.Ignore(unix.SIGPIPE, unix.SIGHUP, unix.SIGINT, unix.SIGTERM)
 
 	copiers, err := s.start(logw)
@@ -116,7 +113,8 @@ func run(o options, syncPipe *os.File) error {
 	// Start-up garbage (the runtime's output, flag parsing) is not needed again.
 	debug.FreeOSMemory()
 
-	s.reap(sigchld)
+	// Nothing is reaped until the runtime is done: it waits for its own children.
+	s.reap()
 	// The pid namespace is gone with its init, so every writer of the pipes is too; the
 	// bound only guards against a descriptor leaked outside the container.
 	select {
@@ -239,13 +237,23 @@ func (s *shim) start(logw *jsonlog.Writer) (<-chan struct{}, error) {
 	return done, nil
 }
 
-// reap waits for the container's init, reaping any other orphan on the way.
-func (s *shim) reap(sigchld <-chan os.Signal) {
+// reap waits for the container's init, reaping any other orphan on the way. It blocks
+// in waitid without reaping, rather than waiting for SIGCHLD, which reaches a Go
+// program through a goroutine hop; the reaping itself happens under mu.
+func (s *shim) reap() {
 	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOWAIT, nil)
 		if s.reapOnce() {
 			return
 		}
-		<-sigchld
+		if errors.Is(err, unix.ECHILD) {
+			// The init is no longer our child: nothing will ever report its exit.
+			s.mu.Lock()
+			s.exit = &shimproto.Exit{Pid: s.pid, ExitCode: 255, FinishedAt: time.Now().UTC()}
+			s.mu.Unlock()
+			return
+		}
 	}
 }
 
@@ -282,11 +290,9 @@ func (s *shim) writeExit() error {
 	if err != nil {
 		return err
 	}
+	// Written whole then renamed, so a reader never sees half a record. Not synced: the
+	// record matters only until the daemon reads it, within this boot.
 	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -238,7 +239,12 @@ func (r *Runtime) ExitRecord(id string) (shimproto.Exit, error) {
 		return shimproto.Exit{}, err
 	}
 	var e shimproto.Exit
-	return e, json.Unmarshal(b, &e)
+	if json.Unmarshal(b, &e) != nil {
+		// The shim does not sync the record (runtime state does not outlive a boot):
+		// after a power loss it may be empty, and the container ended unrecorded.
+		return shimproto.Exit{ExitCode: 255, FinishedAt: time.Now().UTC()}, nil
+	}
+	return e, nil
 }
 
 // Alive reports whether the container's shim answers, and the container's pid.
@@ -322,8 +328,10 @@ func (r *Runtime) deleteStopped(id string) bool {
 	if json.Unmarshal(b, &spec) != nil || !strings.HasPrefix(spec.Linux.CgroupsPath, "/berth-") {
 		return false
 	}
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + spec.Linux.CgroupsPath)
-	dirs = append(dirs, "/sys/fs/cgroup"+spec.Linux.CgroupsPath)
+	var dirs []string
+	for _, h := range cgroupHierarchies() {
+		dirs = append(dirs, h+spec.Linux.CgroupsPath)
+	}
 	for _, d := range dirs {
 		if err := syscall.Rmdir(d); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return false
@@ -336,6 +344,22 @@ func (r *Runtime) deleteStopped(id string) bool {
 	}
 	return os.RemoveAll(filepath.Join(r.StateDir(), id)) == nil
 }
+
+// cgroupHierarchies lists the mounted cgroup hierarchies: each v1 controller's
+// directory and the v2 unified one, or only /sys/fs/cgroup on a pure v2 host. They do
+// not change while the daemon runs, and listing them costs a dozen stats per exit.
+var cgroupHierarchies = sync.OnceValue(func() []string {
+	const root = "/sys/fs/cgroup"
+	hs := []string{root}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		// Skip the cpu,cpuacct style symlinks: their targets are listed too.
+		if e.IsDir() {
+			hs = append(hs, filepath.Join(root, e.Name()))
+		}
+	}
+	return hs
+})
 
 func (r *Runtime) runtimeOp(ctx context.Context, op, id string) error {
 	out, err := exec.CommandContext(ctx, r.runtimeBin, "--root", r.StateDir(), op, id).CombinedOutput()
