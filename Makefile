@@ -24,11 +24,10 @@ bench-deps: deps
 
 build: deps
 	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(RUNTIME_TAGS)" -ldflags '$(LDFLAGS) -extldflags "-static"' -o bin/berth-runtime ./cmd/berth-runtime
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-shim ./cmd/berth-shim
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-daemon ./cmd/berth-daemon
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-init ./cmd/berth-init
-	mkdir -p cmd/berth/embedded && cp bin/berth-runtime bin/berth-shim bin/berth-daemon bin/berth-init cmd/berth/embedded/
-	cat bin/berth-runtime bin/berth-shim bin/berth-daemon bin/berth-init | sha256sum | cut -c1-16 > cmd/berth/embedded/digest
+	mkdir -p cmd/berth/embedded && cp bin/berth-runtime bin/berth-daemon bin/berth-init cmd/berth/embedded/
+	cat bin/berth-runtime bin/berth-daemon bin/berth-init | sha256sum | cut -c1-16 > cmd/berth/embedded/digest
 	CGO_ENABLED=0 $(GO) build -trimpath -tags embed_helpers -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
 
 unit: deps

@@ -159,7 +159,7 @@ rss_pss() {
 }
 daemon_pid() { pgrep -f -- "daemon --root $root" | head -1; }
 # berth's own processes: the daemon and the shims (not the containers' processes).
-berth_pids() { pgrep -f -- "daemon --root $root|berth-shim .*$run/" || true; }
+berth_pids() { pgrep -f -- "daemon --root $root|berth-runtime shim .*$run/" || true; }
 settle() { sleep 2; }
 
 say ""
@@ -175,7 +175,7 @@ say "idle daemon: RSS $drss, PSS $dpss"
 
 id=$(B container run -d "$image" sleep 1000)
 settle
-shim=$(pgrep -f -- "berth-shim -id $id" | head -1)
+shim=$(pgrep -f -- "berth-runtime shim -id $id" | head -1)
 read -r srss spss < <(rss_pss "$shim")
 read -r p1rss p1 < <(rss_pss $(berth_pids))
 say "one idle container's shim: RSS $srss, PSS $spss"

@@ -32,7 +32,7 @@ type Config struct {
 	// Ready, if set, receives one line once the socket accepts requests ("ready") or the
 	// daemon cannot start ("error: reason"), and is then closed.
 	Ready *os.File
-	// BinDir holds berth-runtime and berth-shim; empty means beside the running executable.
+	// BinDir holds berth-runtime and berth-init; empty means beside the running executable.
 	BinDir string
 	// InsecureRegistries are reached over plain HTTP (loopback ones always are).
 	InsecureRegistries []string
@@ -63,7 +63,7 @@ func run(ctx context.Context, c Config) error {
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	runtimeBin, shimBin, err := helpers(c.BinDir)
+	runtimeBin, err := helpers(c.BinDir)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func run(ctx context.Context, c Config) error {
 	defer nets.Close()
 	eng, err := engine.New(engine.Config{
 		Dirs: d, DB: db, Images: images,
-		Runtime: runtime.New(d.Run, runtimeBin, shimBin),
+		Runtime: runtime.New(d.Run, runtimeBin),
 		InitBin: filepath.Join(filepath.Dir(runtimeBin), "berth-init"),
 		Net:     nets,
 		Volumes: vols,
@@ -136,22 +136,20 @@ func run(ctx context.Context, c Config) error {
 	return err
 }
 
-// helpers finds berth-runtime and berth-shim.
-func helpers(dir string) (runtimeBin, shimBin string, err error) {
+// helpers finds berth-runtime, which is also every container's shim.
+func helpers(dir string) (runtimeBin string, err error) {
 	if dir == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return "", "", err
+			return "", err
 		}
 		dir = filepath.Dir(exe)
 	}
-	runtimeBin, shimBin = filepath.Join(dir, "berth-runtime"), filepath.Join(dir, "berth-shim")
-	for _, p := range []string{runtimeBin, shimBin} {
-		if _, err := os.Stat(p); err != nil {
-			return "", "", fmt.Errorf("%s is missing: berth-runtime and berth-shim must be installed beside berth (in %s)", filepath.Base(p), dir)
-		}
+	runtimeBin = filepath.Join(dir, "berth-runtime")
+	if _, err := os.Stat(runtimeBin); err != nil {
+		return "", fmt.Errorf("berth-runtime is missing: it must be installed beside berth (in %s)", dir)
 	}
-	return runtimeBin, shimBin, nil
+	return runtimeBin, nil
 }
 
 // fileConfig is ROOT/daemon.json, the settings a daemon started by the CLI cannot get

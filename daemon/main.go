@@ -22,7 +22,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // Main runs the daemon from command-line arguments and returns the exit code. Both
 // `berth daemon` and the dedicated berth-daemon binary use it, so they take the same
 // flags: --root, --log-format text|json, -D/--debug, --insecure-registry (repeatable)
-// and the hidden --ready-fd. binDir is where berth-runtime and berth-shim are.
+// and the hidden --ready-fd. binDir is where berth-runtime and berth-init are.
 func Main(args []string, binDir string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("berth daemon", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -365,11 +365,11 @@ func (e *env) processes() []proc {
 	return out
 }
 
-// shims returns the pids of this env's berth-shim processes.
+// shims returns the pids of this env's shims (berth-runtime shim).
 func (e *env) shims() []int {
 	var pids []int
 	for _, p := range e.processes() {
-		if strings.HasSuffix(p.args[0], "berth-shim") {
+		if strings.HasSuffix(p.args[0], "berth-runtime") && len(p.args) > 1 && p.args[1] == "shim" {
 			pids = append(pids, p.pid)
 		}
 	}

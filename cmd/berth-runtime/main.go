@@ -1,10 +1,11 @@
-// Command berth-runtime creates, execs into, pauses and deletes containers with runc's
-// libcontainer. It re-executes itself as every container's init, so it imports little
+// Command berth-runtime runs containers with runc's libcontainer: as a container's shim
+// it creates the container and watches over it, and it execs into, pauses and deletes
+// containers. It re-executes itself as every container's init, so it imports little
 // beyond libcontainer: its start-up cost is paid by every container start and exec.
 //
 // Usage:
 //
-//	berth-runtime --root DIR create ID BUNDLE   stdio on fds 3,4,5, or --console-fd N for a TTY
+//	berth-runtime shim -id ID -bundle DIR -runtime-root DIR -log FILE ...   see shim.go
 //	berth-runtime --root DIR exec ID PROCESS.json   own stdio, or --console-fd N; exits with the process's code
 //	berth-runtime --root DIR pause|resume|delete|state ID
 package main
@@ -38,16 +39,19 @@ func init() {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "shim" {
+		shimMain(os.Args[2:])
+		return
+	}
 	fs := flag.NewFlagSet("berth-runtime", flag.ContinueOnError)
 	root := fs.String("root", "/run/berth/runc", "libcontainer state directory")
 	consoleFd := fs.Int("console-fd", -1, "fd of a unix socket to send the TTY master to")
-	stdio := fs.Bool("stdio", false, "create: take the container's stdin, stdout, stderr from fds 3, 4, 5")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
 	args := fs.Args()
 	if len(args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: berth-runtime [--root DIR] create|exec|pause|resume|delete|state ID [ARG]")
+		fmt.Fprintln(os.Stderr, "usage: berth-runtime [--root DIR] exec|pause|resume|delete|state ID [ARG]")
 		os.Exit(2)
 	}
 	op, id := args[0], args[1]
@@ -58,12 +62,6 @@ func main() {
 	var err error
 	code := 0
 	switch op {
-	case "create":
-		if len(args) != 3 {
-			err = errors.New("create needs ID and BUNDLE")
-			break
-		}
-		err = create(*root, id, args[2], *stdio, console)
 	case "exec":
 		if len(args) != 3 {
 			err = errors.New("exec needs ID and PROCESS.json")
@@ -88,44 +86,42 @@ func main() {
 	os.Exit(code)
 }
 
-func create(root, id, bundle string, stdio bool, console *os.File) error {
+// create creates the container of bundle and starts its process, with stdio as its
+// stdin, stdout and stderr, or for a terminal with console as the socket that receives
+// the TTY master. It returns the init's pid, once the process runs.
+func create(root, id, bundle string, stdio []*os.File, console *os.File) (int, error) {
 	spec, err := readJSON[specs.Spec](filepath.Join(bundle, "config.json"))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
 	if err != nil {
-		return fmt.Errorf("convert spec: %w", err)
+		return 0, fmt.Errorf("convert spec: %w", err)
 	}
 	c, err := libcontainer.Create(root, id, cfg)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	p, err := process(spec.Process, true)
 	if err != nil {
 		_ = c.Destroy()
-		return err
+		return 0, err
 	}
 	switch {
 	case spec.Process.Terminal:
 		if console == nil {
 			_ = c.Destroy()
-			return errors.New("a terminal needs --console-fd")
+			return 0, errors.New("a terminal needs a console socket")
 		}
 		p.ConsoleSocket = console
-	case stdio:
-		p.Stdin, p.Stdout, p.Stderr = os.NewFile(3, "stdin"), os.NewFile(4, "stdout"), os.NewFile(5, "stderr")
+	case len(stdio) == 3:
+		p.Stdin, p.Stdout, p.Stderr = stdio[0], stdio[1], stdio[2]
 	}
 	if err := c.Run(p); err != nil {
 		_ = c.Destroy()
-		return err
+		return 0, err
 	}
-	pid, err := p.Pid()
-	if err != nil {
-		return err
-	}
-	fmt.Println(pid)
-	return nil
+	return p.Pid()
 }
 
 func execProcess(root, id, path string, console *os.File) (int, error) {

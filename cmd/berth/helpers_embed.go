@@ -7,9 +7,6 @@ import _ "embed"
 //go:embed embedded/berth-runtime
 var embeddedRuntime []byte
 
-//go:embed embedded/berth-shim
-var embeddedShim []byte
-
 //go:embed embedded/berth-daemon
 var embeddedDaemon []byte
 
@@ -20,6 +17,6 @@ var embeddedInit []byte
 var embeddedDigest string
 
 func init() {
-	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-shim": embeddedShim, "berth-daemon": embeddedDaemon, "berth-init": embeddedInit}
+	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-daemon": embeddedDaemon, "berth-init": embeddedInit}
 	helperDigest = embeddedDigest
 }

@@ -1,7 +1,7 @@
 // Package runtime runs containers: it turns a container's settings into an OCI runtime
-// spec, starts each container under its own berth-shim (which holds stdio, writes the
-// json-file log and records the exit status), and drives berth-runtime (libcontainer) for
-// exec, pause, resume and delete. It knows nothing of images beyond a root directory and
+// spec, starts each container under its own shim (berth-runtime shim: it creates the
+// container with libcontainer, holds its stdio, writes the json-file log and records the
+// exit status), and drives berth-runtime for exec, pause, resume and delete. It knows nothing of images beyond a root directory and
 // nothing of Compose.
 //
 // Files of one container live in its bundle directory under the run dir:

@@ -22,17 +22,17 @@ import (
 	"berth/engine/runtime/shimproto"
 )
 
-// Runtime starts and drives containers through berth-shim and berth-runtime.
+// Runtime starts and drives containers through berth-runtime, which is also each
+// container's shim.
 type Runtime struct {
 	runDir     string
 	runtimeBin string
-	shimBin    string
 }
 
 // New returns a Runtime keeping its files under runDir (a tmpfs such as /run/berth) and
-// running the given helper binaries.
-func New(runDir, runtimeBin, shimBin string) *Runtime {
-	return &Runtime{runDir: runDir, runtimeBin: runtimeBin, shimBin: shimBin}
+// running the berth-runtime binary at runtimeBin.
+func New(runDir, runtimeBin string) *Runtime {
+	return &Runtime{runDir: runDir, runtimeBin: runtimeBin}
 }
 
 // StateDir is libcontainer's state directory.
@@ -94,7 +94,7 @@ func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, err
 	}
 	defer shimLog.Close()
 	args := []string{
-		"-id", c.ID, "-bundle", bundle, "-runtime", r.runtimeBin, "-runtime-root", r.StateDir(),
+		"shim", "-id", c.ID, "-bundle", bundle, "-runtime-root", r.StateDir(),
 		"-log", o.Log.Path, "-log-max-size", strconv.FormatInt(o.Log.MaxBytes, 10),
 		"-log-max-file", strconv.Itoa(max(o.Log.MaxFiles, 1)),
 	}
@@ -104,7 +104,7 @@ func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, err
 	if c.Terminal {
 		args = append(args, "-tty")
 	}
-	cmd := exec.Command(r.shimBin, args...)
+	cmd := exec.Command(r.runtimeBin, args...)
 	cmd.ExtraFiles = []*os.File{syncW}
 	cmd.Stdout, cmd.Stderr = shimLog, shimLog
 	// Its own session: the shim and the container survive the daemon and its signals.

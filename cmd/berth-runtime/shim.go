@@ -1,13 +1,13 @@
-// Command berth-shim watches over one container. It outlives the daemon: it starts the
-// container through berth-runtime, becomes the parent of its init (child subreaper),
-// holds its stdio (or TTY master), writes its json-file log, forwards stdin, resizes and
-// signals, and records the exit status in exit.json. It speaks shimproto on shim.sock in
-// the bundle, and is kept small because one runs per container.
 package main
+
+// The shim (berth-runtime shim) watches over one container and outlives the daemon: it
+// creates the container in-process, so its init is the shim's own child, holds its stdio
+// (or TTY master), writes its json-file log, forwards stdin, resizes and signals, and
+// records the exit status in exit.json. It speaks shimproto on shim.sock in the bundle.
+// Being the runtime itself saves a process start on every container start.
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,13 +15,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,31 +31,30 @@ import (
 )
 
 type options struct {
-	id, bundle, runtime, runtimeRoot, log string
-	logMaxSize                            int64
-	logMaxFiles                           int
-	stdin, tty                            bool
+	id, bundle, runtimeRoot, log string
+	logMaxSize                   int64
+	logMaxFiles                  int
+	stdin, tty                   bool
 }
 
-func main() {
+func shimMain(args []string) {
 	// One idle shim per container: one P and a small heap keep its RSS low.
 	goruntime.GOMAXPROCS(1)
 	debug.SetGCPercent(25)
 	var o options
-	fs := flag.NewFlagSet("berth-shim", flag.ExitOnError)
+	fs := flag.NewFlagSet("berth-runtime shim", flag.ExitOnError)
 	fs.StringVar(&o.id, "id", "", "container ID")
 	fs.StringVar(&o.bundle, "bundle", "", "bundle directory with config.json")
-	fs.StringVar(&o.runtime, "runtime", "", "path of berth-runtime")
 	fs.StringVar(&o.runtimeRoot, "runtime-root", "", "libcontainer state directory")
 	fs.StringVar(&o.log, "log", "", "json-file log path")
 	fs.Int64Var(&o.logMaxSize, "log-max-size", 0, "rotate the log past this many bytes (0: never)")
 	fs.IntVar(&o.logMaxFiles, "log-max-file", 1, "log files kept")
 	fs.BoolVar(&o.stdin, "stdin", false, "keep the container's stdin open for attach")
 	fs.BoolVar(&o.tty, "tty", false, "give the container a terminal")
-	_ = fs.Parse(os.Args[1:])
+	_ = fs.Parse(args)
 	sync := os.NewFile(3, "sync")
 	if err := run(o, sync); err != nil {
-		fmt.Fprintln(os.Stderr, "berth-shim:", err)
+		fmt.Fprintln(os.Stderr, "berth-runtime shim:", err)
 		os.Exit(1)
 	}
 }
@@ -113,7 +110,7 @@ func run(o options, syncPipe *os.File) error {
 	// Start-up garbage (the runtime's output, flag parsing) is not needed again.
 	debug.FreeOSMemory()
 
-	// Nothing is reaped until the runtime is done: it waits for its own children.
+	// Nothing is reaped until the container runs: libcontainer waits for its helpers.
 	s.reap()
 	// The pid namespace is gone with its init, so every writer of the pipes is too; the
 	// bound only guards against a descriptor leaked outside the container.
@@ -123,7 +120,7 @@ func run(o options, syncPipe *os.File) error {
 	}
 	logw.Close()
 	if err := s.writeExit(); err != nil {
-		fmt.Fprintln(os.Stderr, "berth-shim: record exit:", err)
+		fmt.Fprintln(os.Stderr, "berth-runtime shim: record exit:", err)
 	}
 	ln.Close()
 	close(s.exited)
@@ -139,27 +136,29 @@ func run(o options, syncPipe *os.File) error {
 	return nil
 }
 
-// start runs berth-runtime create and wires the container's stdio to the log.
+// start creates and starts the container, and wires its stdio to the log.
 func (s *shim) start(logw *jsonlog.Writer) (<-chan struct{}, error) {
 	o := s.o
-	args := []string{"--root", o.runtimeRoot}
-	cmd := exec.Command(o.runtime)
-	var outBuf, errBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
-	var childEnds []*os.File
+	var stdio []*os.File // the container's ends, closed here once it has them
 	var readers []struct {
 		stream string
 		r      *os.File
 	}
-	var consoleSock *os.File
+	var consoleSock, consolePeer *os.File
+	closeStdio := func() {
+		for _, f := range stdio {
+			f.Close()
+		}
+		if consolePeer != nil {
+			consolePeer.Close()
+		}
+	}
 	if o.tty {
 		keep, peer, err := console.Socketpair()
 		if err != nil {
 			return nil, err
 		}
-		consoleSock = keep
-		childEnds = append(childEnds, peer)
-		args = append(args, "--console-fd", "3")
+		consoleSock, consolePeer = keep, peer
 	} else {
 		var stdinR *os.File
 		if o.stdin {
@@ -175,36 +174,27 @@ func (s *shim) start(logw *jsonlog.Writer) (<-chan struct{}, error) {
 			}
 			stdinR = f
 		}
-		childEnds = append(childEnds, stdinR)
+		stdio = append(stdio, stdinR)
 		for _, stream := range []string{"stdout", "stderr"} {
 			r, w, err := os.Pipe()
 			if err != nil {
+				closeStdio()
 				return nil, err
 			}
-			childEnds = append(childEnds, w)
+			stdio = append(stdio, w)
 			readers = append(readers, struct {
 				stream string
 				r      *os.File
 			}{stream, r})
 		}
-		args = append(args, "--stdio")
 	}
-	cmd.Args = append([]string{o.runtime}, append(args, "create", o.id, o.bundle)...)
-	cmd.ExtraFiles = childEnds
-	err := cmd.Run()
-	for _, f := range childEnds {
-		f.Close()
-	}
+	pid, err := create(o.runtimeRoot, o.id, o.bundle, stdio, consolePeer)
+	closeStdio()
 	if err != nil {
-		msg := strings.TrimSpace(errBuf.String())
-		if msg == "" {
-			msg = err.Error()
+		if consoleSock != nil {
+			consoleSock.Close()
 		}
-		return nil, errors.New(msg)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(outBuf.String()))
-	if err != nil {
-		return nil, fmt.Errorf("runtime printed no pid: %q", outBuf.String())
+		return nil, err
 	}
 	s.pid = pid
 	if o.tty {
