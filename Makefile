@@ -26,8 +26,9 @@ build: deps
 	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(RUNTIME_TAGS)" -ldflags '$(LDFLAGS) -extldflags "-static"' -o bin/berth-runtime ./cmd/berth-runtime
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-daemon ./cmd/berth-daemon
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-init ./cmd/berth-init
-	mkdir -p cmd/berth/embedded && cp bin/berth-runtime bin/berth-daemon bin/berth-init cmd/berth/embedded/
-	cat bin/berth-runtime bin/berth-daemon bin/berth-init | sha256sum | cut -c1-16 > cmd/berth/embedded/digest
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth-compose ./cmd/berth-compose
+	mkdir -p cmd/berth/embedded && cp bin/berth-runtime bin/berth-daemon bin/berth-init bin/berth-compose cmd/berth/embedded/
+	cat bin/berth-runtime bin/berth-daemon bin/berth-init bin/berth-compose | sha256sum | cut -c1-16 > cmd/berth/embedded/digest
 	CGO_ENABLED=0 $(GO) build -trimpath -tags embed_helpers -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
 
 unit: deps

@@ -37,6 +37,10 @@ func TestImportArrows(t *testing.T) {
 		{"./cmd/berth-runtime", []string{"berth/engine/image", "berth/store", "berth/api", "berth/netstack", "berth/daemon", "berth/compose", "berth/project", "github.com/moby/moby", "github.com/google/go-containerregistry", "go.etcd.io/bbolt", "net/http", "github.com/spf13/cobra"}},
 		// The long-running daemon: none of the CLI's weight.
 		{"./cmd/berth-daemon", []string{"github.com/spf13/cobra", "github.com/compose-spec/compose-go/v2/loader", "github.com/santhosh-tekuri", "github.com/moby/moby/client", "berth/compose", "berth/cmd"}},
+		// The CLI starts for every command: no Compose loader (berth-compose loads files),
+		// no daemon.
+		{"./cmd/berth", []string{"github.com/compose-spec/compose-go/v2/loader", "github.com/santhosh-tekuri", "berth/daemon", "berth/engine", "berth/netstack", "berth/volumes", "berth/store", "go.etcd.io/bbolt"}},
+		{"./compose/helperapi", []string{"github.com/compose-spec/compose-go/v2/loader", "github.com/santhosh-tekuri"}},
 		// PID 1 of --init containers: the standard library only.
 		{"./cmd/berth-init", []string{"berth/", "github.com/", "golang.org/"}},
 	}

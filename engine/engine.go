@@ -60,6 +60,10 @@ type Engine struct {
 	execs   map[string]*execSession
 	healths map[string]*healthState
 	copies  map[string]int // copies (cp) in progress per container
+	trashed int            // names moved to the trash, for unique names
+
+	// trashMu serializes emptying the trash.
+	trashMu sync.Mutex
 }
 
 // New returns an Engine and re-adopts the containers a previous daemon left running.
@@ -90,6 +94,7 @@ func New(c Config) (*Engine, error) {
 		cancel()
 		return nil, err
 	}
+	e.emptyTrash()
 	return e, nil
 }
 
@@ -97,7 +102,11 @@ func New(c Config) (*Engine, error) {
 func (e *Engine) Close() {
 	e.cancel()
 	e.running.Wait()
+	e.rt.RemoveCgroupParent(e.cgroupParent())
 }
+
+// cgroupParent is the cgroup under which the root's containers get theirs.
+func (e *Engine) cgroupParent() string { return "/berth-" + e.dirs.Tag }
 
 // Volumes is the named volume store.
 func (e *Engine) Volumes() *volumes.Store { return e.volumes }

@@ -119,8 +119,14 @@ func (e *Engine) Attach(ctx context.Context, ref string, stdin io.Reader, fn fun
 		return fmt.Errorf("container %s is being removed: %w", c.Name, errdefs.ErrConflict)
 	}
 	f := &follower{path: c.LogPath}
-	if st, err := os.Stat(c.LogPath); err == nil {
-		f.off = st.Size()
+	// Hold the log open from now on (the shim appends to the same file): a --rm
+	// container's files go to the trash as soon as it exits, maybe before this follower
+	// has read its last lines.
+	if fh, err := os.OpenFile(c.LogPath, os.O_RDONLY|os.O_CREATE, 0o640); err == nil {
+		f.f = fh
+		if st, err := fh.Stat(); err == nil {
+			f.off = st.Size()
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

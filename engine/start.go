@@ -141,7 +141,7 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 		Args: append([]string{c.Path}, c.Args...), Env: env, Cwd: c.Config.WorkingDir,
 		UID: uint32(u.Uid), GID: uint32(u.Gid), Hostname: c.Config.Hostname,
 		Terminal:     c.Config.Tty,
-		CgroupParent: "/berth-" + e.dirs.Tag,
+		CgroupParent: e.cgroupParent(),
 		MemoryBytes:  hc.Memory, NanoCPUs: hc.NanoCPUs,
 		CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, Privileged: hc.Privileged,
 		ReadOnly: hc.ReadonlyRootfs, Seccomp: true,

@@ -184,12 +184,7 @@ func simple(root, id, op string) error {
 	case "resume":
 		return c.Resume()
 	case "delete":
-		cgroupPath := c.Config().Cgroups.Path
-		if err := c.Destroy(); err != nil {
-			return err
-		}
-		removeEmptyCgroupParent(filepath.Dir(cgroupPath))
-		return nil
+		return c.Destroy()
 	default:
 		st, err := c.Status()
 		if err != nil {
@@ -200,19 +195,6 @@ func simple(root, id, op string) error {
 			return err
 		}
 		return json.NewEncoder(os.Stdout).Encode(map[string]any{"status": st.String(), "pid": s.InitProcessPid})
-	}
-}
-
-// removeEmptyCgroupParent removes berth's per-root cgroup directory once its last
-// container is gone; Destroy removes only the leaf.
-func removeEmptyCgroupParent(parent string) {
-	if parent == "/" || parent == "." || !strings.HasPrefix(filepath.Base(parent), "berth") {
-		return
-	}
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + parent)
-	dirs = append(dirs, "/sys/fs/cgroup"+parent)
-	for _, d := range dirs {
-		_ = unix.Rmdir(d) // fails while other containers use it, as it should
 	}
 }
 

@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"maps"
-	"os"
-	"slices"
 
 	"github.com/spf13/cobra"
 
-	"berth/graph"
+	"berth/compose/helperapi"
 )
 
 type configOptions struct {
@@ -50,83 +46,20 @@ func newConfigCommand() *cobra.Command {
 }
 
 func runConfig(ctx context.Context, stdout io.Writer, opts configOptions, services []string) error {
-	if opts.format != "yaml" && opts.format != "json" {
-		return fmt.Errorf("--format %q: use yaml or json", opts.format)
-	}
-	p, err := opts.compose.load(ctx, services)
+	o, err := opts.compose.request(services)
 	if err != nil {
 		return err
 	}
-	if opts.quiet {
-		return nil
-	}
-	if opts.profiles {
-		// every profile the files declare, enabled or not
-		var names []string
-		for _, s := range p.AllServices() {
-			for _, pr := range s.Profiles {
-				if !slices.Contains(names, pr) {
-					names = append(names, pr)
-				}
-			}
-		}
-		slices.Sort(names)
-		return printLines(stdout, names)
-	}
-	if len(services) > 0 {
-		if p, err = p.WithSelectedServices(services); err != nil {
-			return err
+	req := helperapi.ConfigRequest{Options: o, Services: services, Format: opts.format, Output: opts.output, Quiet: opts.quiet}
+	for _, l := range []struct {
+		on   bool
+		name string
+	}{{opts.profiles, "profiles"}, {opts.services, "services"}, {opts.volumes, "volumes"}, {opts.networks, "networks"}, {opts.images, "images"}} {
+		if l.on && req.List == "" {
+			req.List = l.name
 		}
 	}
-	switch {
-	case opts.services:
-		// Dependencies first, ties by name, so the order is the same on every run.
-		g := graph.New[string]()
-		for name, svc := range p.Services {
-			g.Add(name, slices.Collect(maps.Keys(svc.DependsOn))...)
-		}
-		names, err := g.Order()
-		if err != nil {
-			return err
-		}
-		names = slices.DeleteFunc(names, func(n string) bool { _, ok := p.Services[n]; return !ok })
-		return printLines(stdout, names)
-	case opts.volumes:
-		return printLines(stdout, slices.Sorted(maps.Keys(p.Volumes)))
-	case opts.networks:
-		return printLines(stdout, slices.Sorted(maps.Keys(p.Networks)))
-	case opts.images:
-		var names []string
-		for _, name := range p.ServiceNames() {
-			img := p.Services[name].Image
-			if img == "" {
-				img = p.Name + "-" + name // the name Compose gives a built image
-			}
-			names = append(names, img)
-		}
-		return printLines(stdout, names)
-	}
-	var out []byte
-	if opts.format == "json" {
-		out, err = p.MarshalJSON()
-	} else {
-		out, err = p.MarshalYAML()
-	}
-	if err != nil {
-		return fmt.Errorf("render project: %w", err)
-	}
-	if opts.output != "" {
-		return os.WriteFile(opts.output, out, 0o644)
-	}
-	_, err = stdout.Write(out)
+	stdin, stderr := opts.compose.streams()
+	_, err = callCompose(ctx, "config", req, stdin, stdout, stderr)
 	return err
-}
-
-func printLines(w io.Writer, lines []string) error {
-	for _, l := range lines {
-		if _, err := fmt.Fprintln(w, l); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth/api/stackapi"
-	"berth/compose"
-	"berth/internal/version"
 	"berth/project"
 )
 
@@ -97,8 +95,8 @@ func removeImage(ctx context.Context, c *client.Client, ref string) error {
 // (-p or COMPOSE_PROJECT_NAME), just the name: down then removes what carries its label,
 // as docker compose -p NAME down does.
 func (o downOptions) stackForDown(ctx context.Context, services []string) (*project.Stack, error) {
-	p, err := o.compose.load(ctx, services)
-	if errors.Is(err, compose.ErrNoFile) {
+	stack, err := o.compose.load(ctx, services, nil, nil)
+	if errors.Is(err, errNoComposeFile) {
 		name := o.compose.projectName
 		if name == "" {
 			name = os.Getenv("COMPOSE_PROJECT_NAME")
@@ -107,8 +105,5 @@ func (o downOptions) stackForDown(ctx context.Context, services []string) (*proj
 			return &project.Stack{Name: name}, nil
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return project.FromCompose(p, project.Options{Version: version.Version})
+	return stack, err
 }

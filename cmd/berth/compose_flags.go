@@ -6,10 +6,11 @@ import (
 	"io"
 	"os"
 
-	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/pflag"
 
-	"berth/compose"
+	"berth/compose/helperapi"
+	"berth/internal/version"
+	"berth/project"
 )
 
 // composeOptions are Docker Compose's global flags. Compose puts them on its root command;
@@ -41,13 +42,20 @@ func (o *composeOptions) addFlagsFile(fs *pflag.FlagSet, short string) {
 	fs.StringArrayVar(&o.profiles, "profile", nil, "profiles to enable")
 }
 
-// load loads the project the flags describe, with services (named on the command line)
-// enabled whatever their profiles, and prints its warnings.
-func (o *composeOptions) load(ctx context.Context, services []string) (*types.Project, error) {
+// request is the flags as berth-compose takes them.
+func (o *composeOptions) request(services []string) (helperapi.Options, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		return nil, fmt.Errorf("current directory: %w", err)
+		return helperapi.Options{}, fmt.Errorf("current directory: %w", err)
 	}
+	return helperapi.Options{
+		WorkingDir: wd, ProjectDir: o.projectDir, Files: o.files, EnvFiles: o.envFiles,
+		Profiles: o.profiles, ProjectName: o.projectName, Environ: os.Environ(),
+		Services: services, NoInterpolate: o.noInterpolate,
+	}, nil
+}
+
+func (o *composeOptions) streams() (io.Reader, io.Writer) {
 	stdin, stderr := o.stdin, o.stderr
 	if stdin == nil {
 		stdin = os.Stdin
@@ -55,23 +63,21 @@ func (o *composeOptions) load(ctx context.Context, services []string) (*types.Pr
 	if stderr == nil {
 		stderr = os.Stderr
 	}
-	p, warnings, err := compose.Load(ctx, compose.Options{
-		WorkingDir:    wd,
-		ProjectDir:    o.projectDir,
-		Files:         o.files,
-		Stdin:         stdin,
-		EnvFiles:      o.envFiles,
-		Profiles:      o.profiles,
-		ProjectName:   o.projectName,
-		Environ:       os.Environ(),
-		Services:      services,
-		NoInterpolate: o.noInterpolate,
-	})
+	return stdin, stderr
+}
+
+// load loads the stack the flags describe, with services (named on the command line)
+// enabled whatever their profiles, and prints its warnings. require names services that
+// must exist, scale is --scale.
+func (o *composeOptions) load(ctx context.Context, services, require []string, scale map[string]int) (*project.Stack, error) {
+	opts, err := o.request(services)
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(stderr, "berth: warning: %s\n", w)
+	stdin, stderr := o.streams()
+	resp, err := callCompose(ctx, "load", helperapi.LoadRequest{Options: opts, Require: require, Scale: scale, Version: version.Version}, stdin, os.Stdout, stderr)
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return resp.Stack, nil
 }

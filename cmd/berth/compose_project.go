@@ -9,15 +9,15 @@ import (
 // COMPOSE_PROJECT_NAME, else the name the Compose file gives.
 func (o *composeOptions) stackName(ctx context.Context) (string, error) {
 	if o.projectName == "" && os.Getenv("COMPOSE_PROJECT_NAME") == "" {
-		p, err := o.load(ctx, nil)
+		stack, err := o.load(ctx, nil, nil, nil)
 		if err != nil {
 			return "", err
 		}
-		return p.Name, nil
+		return stack.Name, nil
 	}
-	p, err := o.load(ctx, nil)
+	stack, err := o.load(ctx, nil, nil, nil)
 	if err == nil {
-		return p.Name, nil
+		return stack.Name, nil
 	}
 	// No file is needed to name a stack explicitly.
 	name := o.projectName

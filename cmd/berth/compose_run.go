@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"berth/api/stackapi"
-	"berth/internal/version"
 	"berth/project"
 )
 
@@ -169,14 +168,7 @@ func oneOffSpec(stackName string, svc project.Service, o composeRunOptions, args
 }
 
 func runComposeRun(ctx context.Context, g *globalOptions, o composeRunOptions, service string, args []string) error {
-	p, err := o.compose.load(ctx, []string{service})
-	if err != nil {
-		return err
-	}
-	if _, err := p.GetService(service); err != nil {
-		return fmt.Errorf("no such service: %s", service)
-	}
-	stack, err := project.FromCompose(p, project.Options{Scale: map[string]int{service: 1}, Version: version.Version})
+	stack, err := o.compose.load(ctx, []string{service}, []string{service}, map[string]int{service: 1})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
-	"berth/internal/version"
 	"berth/project"
 )
 
@@ -28,7 +27,7 @@ type composeTarget struct {
 
 // target resolves the stack and checks the named services exist in its file.
 func (o *composeOptions) target(ctx context.Context, services []string) (composeTarget, error) {
-	p, err := o.load(ctx, services)
+	stack, err := o.load(ctx, services, services, nil)
 	if err != nil {
 		if o.projectName == "" && os.Getenv("COMPOSE_PROJECT_NAME") == "" {
 			return composeTarget{}, err
@@ -36,16 +35,7 @@ func (o *composeOptions) target(ctx context.Context, services []string) (compose
 		name, nerr := o.stackName(ctx)
 		return composeTarget{name: name}, nerr
 	}
-	for _, s := range services {
-		if _, err := p.GetService(s); err != nil {
-			return composeTarget{}, fmt.Errorf("no such service: %s", s)
-		}
-	}
-	stack, err := project.FromCompose(p, project.Options{Version: version.Version})
-	if err != nil {
-		return composeTarget{}, err
-	}
-	return composeTarget{name: p.Name, stack: stack}, nil
+	return composeTarget{name: stack.Name, stack: stack}, nil
 }
 
 // service returns the desired state of service name.

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
-	"berth/daemon"
 	"berth/statedir"
 )
 
@@ -27,8 +25,8 @@ func newDaemonCommand(g *globalOptions) *cobra.Command {
 }
 
 // runDaemon installs the helpers built into berth and becomes berth-daemon (same pid,
-// so whoever started it keeps its ready pipe), or runs the daemon in-process when no
-// berth-daemon is at hand.
+// so whoever started it keeps its ready pipe). The CLI does not carry the daemon's code:
+// every berth command would pay for its start-up.
 func runDaemon(g *globalOptions, args []string) error {
 	root := rootFromArgs(args, g.root)
 	binDir, err := installHelpers(statedir.Resolve(root).Root)
@@ -44,16 +42,13 @@ func runDaemon(g *globalOptions, args []string) error {
 	if g.root != "" && root == g.root && !hasFlag(args, "root") {
 		args = append([]string{"--root", g.root}, args...)
 	}
-	if bin := filepath.Join(binDir, "berth-daemon"); binDir != "" {
-		if _, err := os.Stat(bin); err == nil {
-			return syscall.Exec(bin, append([]string{bin}, args...), os.Environ())
-		}
+	bin := filepath.Join(binDir, "berth-daemon")
+	if _, err := os.Stat(bin); err != nil {
+		err = fmt.Errorf("berth-daemon is missing: it must be installed beside berth (in %s)", binDir)
+		reportNotReady(args, err)
+		return err
 	}
-	debug.SetGCPercent(100) // a long-lived process: the default collector
-	if code := daemon.Main(args, binDir, os.Stderr); code != 0 {
-		return &exitError{code: code}
-	}
-	return nil
+	return syscall.Exec(bin, append([]string{bin}, args...), os.Environ())
 }
 
 // rootFromArgs finds --root in the daemon's own arguments, else the global flag's value.

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// helperBinaries are berth-runtime, berth-daemon and berth-init when they are built into
-// this binary (make's embed_helpers tag), so users install one file; nil otherwise, and
-// the daemon finds them beside the executable. helperDigest names this set of builds.
+// helperBinaries are berth-runtime, berth-daemon, berth-init and berth-compose when they
+// are built into this binary (make's embed_helpers tag), so users install one file; nil
+// otherwise, and they are found beside the executable. helperDigest names this set of builds.
 var (
 	helperBinaries map[string][]byte
 	helperDigest   string

@@ -13,10 +13,13 @@ var embeddedDaemon []byte
 //go:embed embedded/berth-init
 var embeddedInit []byte
 
+//go:embed embedded/berth-compose
+var embeddedCompose []byte
+
 //go:embed embedded/digest
 var embeddedDigest string
 
 func init() {
-	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-daemon": embeddedDaemon, "berth-init": embeddedInit}
+	helperBinaries = map[string][]byte{"berth-runtime": embeddedRuntime, "berth-daemon": embeddedDaemon, "berth-init": embeddedInit, "berth-compose": embeddedCompose}
 	helperDigest = embeddedDigest
 }

@@ -35,8 +35,7 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	// A command lives for milliseconds and loading a Compose file allocates a lot: a
-	// lazier collector saves a fifth of a no-op up's time. The daemon sets it back.
+	// A command lives for milliseconds: a lazier collector saves time.
 	debug.SetGCPercent(400)
 	os.Exit(execute(context.Background(), os.Args[1:]))
 }
@@ -73,6 +72,10 @@ func newRootCommand() *cobra.Command {
 		},
 	}
 	root.SetFlagErrorFunc(flagError)
+	// Commands that reach g only through their context (Compose loading) find it there.
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		cmd.SetContext(context.WithValue(cmd.Context(), globalKey{}, g))
+	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.root, "root", "", "state root (default $BERTH_ROOT, else /var/lib/berth)")
 	pf.StringVarP(&g.host, "host", "H", "", "daemon address, e.g. unix:///run/berth/berth.sock (default $BERTH_HOST, else the root's socket)")

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth/api/stackapi"
-	"berth/internal/version"
 	"berth/project"
 )
 
@@ -95,16 +94,7 @@ func runUp(ctx context.Context, g *globalOptions, o upOptions, services []string
 		}
 		scale[name] = v
 	}
-	p, err := o.compose.load(ctx, services)
-	if err != nil {
-		return err
-	}
-	for name := range scale {
-		if _, err := p.GetService(name); err != nil {
-			return fmt.Errorf("invalid --scale: no such service: %s", name)
-		}
-	}
-	stack, err := project.FromCompose(p, project.Options{Scale: scale, Version: version.Version})
+	stack, err := o.compose.load(ctx, services, nil, scale)
 	if err != nil {
 		return err
 	}

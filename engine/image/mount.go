@@ -142,6 +142,9 @@ func (s *Store) Unmount(key string) error {
 	return nil
 }
 
+// RootDir is the directory that holds the root of key: merged, upper and work.
+func (s *Store) RootDir(key string) (string, error) { return s.rootPath(key) }
+
 // RemoveRoot unmounts the root of key if needed and deletes its directories.
 func (s *Store) RemoveRoot(key string) error {
 	if err := s.Unmount(key); err != nil {

@@ -337,12 +337,19 @@ func (r *Runtime) deleteStopped(id string) bool {
 			return false
 		}
 	}
-	// The root's parent cgroup goes with its last container; while others use it,
-	// rmdir fails, as it should.
-	for _, d := range dirs {
-		_ = syscall.Rmdir(filepath.Dir(d))
-	}
 	return os.RemoveAll(filepath.Join(r.StateDir(), id)) == nil
+}
+
+// RemoveCgroupParent removes the parent cgroup of a root's containers, in every
+// hierarchy, when it is empty. The daemon keeps it while it runs, since removing and
+// making it again costs two dozen syscalls on every container's exit and start.
+func (r *Runtime) RemoveCgroupParent(parent string) {
+	if !strings.HasPrefix(parent, "/berth-") {
+		return
+	}
+	for _, h := range cgroupHierarchies() {
+		_ = syscall.Rmdir(h + parent) // fails while a container uses it, as it should
+	}
 }
 
 // cgroupHierarchies lists the mounted cgroup hierarchies: each v1 controller's
