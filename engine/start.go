@@ -323,7 +323,7 @@ func (e *Engine) exited(id string, code int, at time.Time) {
 	e.stopHealth(id)
 	e.forgetExecs(id)
 	unlock := e.lock(id)
-	if e.autoRemoved(id, code) {
+	if e.autoRemoved(id, code, at) {
 		unlock()
 		return
 	}
@@ -358,14 +358,19 @@ func (e *Engine) exited(id string, code int, at time.Time) {
 // shim, which the next daemon takes for this same exit. It reports false, doing nothing,
 // when the container is not --rm or a copy holds its root; then the exit is recorded as
 // for any container. The caller holds the container's lock.
-func (e *Engine) autoRemoved(id string, code int) bool {
+func (e *Engine) autoRemoved(id string, code int, at time.Time) bool {
 	c, err := e.containers.Get(id)
 	if err != nil || !c.HostConfig.AutoRemove || e.copying(id) {
 		return false
 	}
+	tc := time.Now()
 	e.cleanupRuntime(id)
 	e.log.Info("container exited", "container", id[:12], "name", c.Name, "code", code)
 	e.publish(c, "die", "exitCode", strconv.Itoa(code))
+	tr := time.Now()
+	defer func() {
+		e.log.Debug("exit phases", "container", id[:12], "shim-to-daemon", tc.Sub(at), "cleanup", tr.Sub(tc), "remove", time.Since(tr))
+	}()
 	// As Docker's --rm: anonymous volumes go with the container.
 	if err := e.removeFiles(c, RemoveOptions{Volumes: true}); err != nil {
 		e.log.Error("auto-remove", "container", id[:12], "err", err)

@@ -107,8 +107,11 @@ func run(o options, syncPipe *os.File) error {
 	}
 	report(shimproto.Start{Pid: s.pid})
 	go s.serve(ln)
-	// Start-up garbage (the runtime's output, flag parsing) is not needed again.
-	debug.FreeOSMemory()
+	// Start-up garbage (libcontainer's) is not needed again. Returning it costs a
+	// collection: not while a short-lived container may be exiting, and not at all
+	// for one that is gone by then.
+	freeTimer := time.AfterFunc(100*time.Millisecond, debug.FreeOSMemory)
+	defer freeTimer.Stop()
 
 	// Nothing is reaped until the container runs: libcontainer waits for its helpers.
 	s.reap()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"berth/internal/version"
 	"berth/statedir"
 )
 
@@ -24,6 +26,24 @@ func (g *globalOptions) connect(ctx context.Context) (*client.Client, error) {
 	dirs := statedir.Resolve(g.root)
 	explicit := g.host != "" || os.Getenv("BERTH_HOST") != ""
 	host := dirs.Host(g.host)
+	if !explicit {
+		// The root's own daemon speaks this build's API (or a newer build's, which
+		// accepts older versions): no ping to negotiate, which costs a round trip on
+		// every command. A connection the socket accepts says the daemon is up.
+		c, err := client.New(client.WithHost(host), client.WithVersion(version.APIVersion))
+		if err != nil {
+			return nil, fmt.Errorf("daemon address %q: %w", host, err)
+		}
+		conn, err := net.Dial("unix", dirs.Socket)
+		if err == nil {
+			conn.Close()
+			return c, nil
+		}
+		c.Close()
+		if !notListening(err) {
+			return nil, fmt.Errorf("connect to the daemon at %s: %w", host, err)
+		}
+	}
 	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("daemon address %q: %w", host, err)
