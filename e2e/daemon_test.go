@@ -133,3 +133,31 @@ func TestDaemonThatCannotStartSaysWhy(t *testing.T) {
 	}
 	e.must("container", "ls")
 }
+
+// TestStartDeletesRuntimeStateOfRemovedContainers: a --rm container's cgroups and
+// runtime files go after its record; a daemon that died in between leaves them, and
+// the next one deletes them.
+func TestStartDeletesRuntimeStateOfRemovedContainers(t *testing.T) {
+	e := newEnv(t)
+	e.must("container", "run", "--rm", "--network", "none", testImage, "true")
+	e.stopDaemon()
+	id := strings.Repeat("ab", 32)
+	bundle := filepath.Join(e.dirs.Run, "c", id)
+	state := filepath.Join(e.dirs.Run, "runc", id)
+	cgroup := "/sys/fs/cgroup/pids/berth-" + e.dirs.Tag + "/" + id
+	for _, d := range []string{bundle, state, cgroup} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := `{"linux":{"cgroupsPath":"/berth-` + e.dirs.Tag + `/` + id + `"}}`
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte(spec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.must("container", "ls") // starts a daemon
+	for _, d := range []string{bundle, state, cgroup} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s is still there (%v)", d, err)
+		}
+	}
+}

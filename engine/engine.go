@@ -194,6 +194,15 @@ func (e *Engine) readopt() error {
 			_ = os.RemoveAll(filepath.Join(e.dirs.Root, "containers", d.Name()))
 		}
 	}
+	// A crash after a --rm container's record went leaves its runtime state behind.
+	for _, id := range e.rt.IDs() {
+		if !known[id] {
+			e.log.Info("deleting runtime state of a removed container", "container", id)
+			if err := e.rt.Delete(e.ctx, id); err != nil {
+				e.log.Warn("delete runtime state", "container", id, "err", err)
+			}
+		}
+	}
 	return nil
 }
 

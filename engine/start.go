@@ -81,7 +81,11 @@ func (e *Engine) startOnce(ctx context.Context, id string) error {
 // start mounts the root and starts the container's shim; on failure it undoes both.
 func (e *Engine) start(ctx context.Context, c *store.Container) (int, error) {
 	t0 := time.Now()
-	rootfs, err := e.images.Mount(c.ID, c.ImageID)
+	mount := e.images.Mount
+	if c.HostConfig.AutoRemove {
+		mount = e.images.MountVolatile
+	}
+	rootfs, err := mount(c.ID, c.ImageID)
 	if err != nil {
 		return 0, fmt.Errorf("mount root of %s: %w", c.Name, err)
 	}
@@ -364,7 +368,16 @@ func (e *Engine) autoRemoved(id string, code int, at time.Time) bool {
 		return false
 	}
 	tc := time.Now()
-	e.cleanupRuntime(id)
+	// The network and the mount go before the answer; the runtime's files and cgroups
+	// after it. A crash in between leaves them without a record, and the next daemon
+	// deletes them.
+	if err := e.net.RemoveSandbox(context.Background(), id); err != nil {
+		e.log.Warn("remove network sandbox", "container", id[:12], "err", err)
+	}
+	if err := e.images.Unmount(id); err != nil {
+		e.log.Warn("unmount root", "container", id[:12], "err", err)
+	}
+	defer e.deleteRuntimeLater(id)
 	e.log.Info("container exited", "container", id[:12], "name", c.Name, "code", code)
 	e.publish(c, "die", "exitCode", strconv.Itoa(code))
 	tr := time.Now()
@@ -383,4 +396,16 @@ func (e *Engine) autoRemoved(id string, code int, at time.Time) bool {
 		}
 	}
 	return true
+}
+
+// deleteRuntimeLater deletes a stopped container's runtime state (cgroups, libcontainer
+// state, bundle) in the background.
+func (e *Engine) deleteRuntimeLater(id string) {
+	e.running.Add(1)
+	go func() {
+		defer e.running.Done()
+		if err := e.rt.Delete(context.Background(), id); err != nil {
+			e.log.Warn("delete runtime state", "container", id[:12], "err", err)
+		}
+	}()
 }

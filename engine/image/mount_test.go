@@ -69,6 +69,23 @@ func TestMount(t *testing.T) {
 			}
 		})
 	}
+	t.Run("volatile twice", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.Load(ctx, bytes.NewReader(dockerArchive(t, map[string]v1Image{"x:1": img})), nil); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.RemoveRoot("c1") })
+		for i := range 2 {
+			merged, err := s.MountVolatile("c1", "x:1")
+			if err != nil {
+				t.Fatalf("mount %d: %v", i+1, err)
+			}
+			checkMerged(t, merged)
+			if err := s.Unmount("c1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 	t.Run("bad key", func(t *testing.T) {
 		s := newStore(t)
 		if _, err := s.Mount("../x", "x"); err == nil {

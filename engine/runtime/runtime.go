@@ -301,6 +301,23 @@ func (r *Runtime) Resume(ctx context.Context, id string) error {
 	return r.runtimeOp(ctx, "resume", id)
 }
 
+// IDs lists the containers the runtime keeps state for: those with a bundle or a
+// libcontainer state directory.
+func (r *Runtime) IDs() []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, dir := range []string{filepath.Join(r.runDir, "c"), r.StateDir()} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.IsDir() && !seen[e.Name()] {
+				seen[e.Name()] = true
+				ids = append(ids, e.Name())
+			}
+		}
+	}
+	return ids
+}
+
 // Delete removes what the runtime kept for a stopped container: its cgroups,
 // libcontainer state and bundle.
 func (r *Runtime) Delete(ctx context.Context, id string) error {
