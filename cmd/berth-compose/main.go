@@ -1,3 +1,8 @@
+// It runs for milliseconds: Go's look at the cgroup CPU limit at start costs more than
+// it could save.
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command berth-compose loads Compose files for the berth CLI, in a process of its own:
 // compose-go's loader and its JSON-schema validator then cost only the commands that
 // read a Compose file, not every berth command. Usage (see package helperapi):

@@ -1,3 +1,8 @@
+// Every container start runs this binary twice (shim and init), each with one P: the
+// cgroup CPU limit that Go reads at start by default would change nothing.
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command berth-runtime runs containers with runc's libcontainer: as a container's shim
 // it creates the container and watches over it, and it execs into, pauses and deletes
 // containers. It re-executes itself as every container's init, so it imports little

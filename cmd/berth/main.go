@@ -1,3 +1,8 @@
+// A command runs for milliseconds: finding the CPU limit of its cgroup at start (Go's
+// default) costs more than it could save.
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command berth is the command-line client of the berth container engine. It speaks the
 // Docker Engine API to the daemon and starts the daemon on first use when none answers.
 package main
