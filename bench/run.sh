@@ -158,7 +158,8 @@ rss_pss() {
 	echo "$rss $pss"
 }
 daemon_pid() { pgrep -f -- "daemon --root $root" | head -1; }
-# berth's own processes: the daemon and the shims (not the containers' processes).
+# berth's own processes: the daemon and the shims, the spare included (not the
+# containers' processes).
 berth_pids() { pgrep -f -- "daemon --root $root|berth-runtime shim .*$run/" || true; }
 settle() { sleep 2; }
 
@@ -171,11 +172,14 @@ B container ls >/dev/null
 settle
 read -r drss dpss < <(rss_pss "$(daemon_pid)")
 read -r p0rss p0 < <(rss_pss $(berth_pids))
-say "idle daemon: RSS $drss, PSS $dpss"
+say "idle daemon: RSS $drss, PSS $dpss; with its spare shim: RSS $p0rss, PSS $p0"
 
 id=$(B container run -d "$image" sleep 1000)
 settle
-shim=$(pgrep -f -- "berth-runtime shim -id $id" | head -1)
+# The container's shim is its init's parent (a spare shim's command line names no
+# container).
+cpid=$(B container inspect -f '{{.State.Pid}}' "$id")
+shim=$(awk '/^PPid:/{print $2}' "/proc/$cpid/status")
 read -r srss spss < <(rss_pss "$shim")
 read -r p1rss p1 < <(rss_pss $(berth_pids))
 say "one idle container's shim: RSS $srss, PSS $spss"

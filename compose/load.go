@@ -45,6 +45,9 @@ type Options struct {
 	Services []string
 	// NoInterpolate leaves ${VAR} as written (config --no-interpolate).
 	NoInterpolate bool
+	// ValidationCache is a directory that remembers inputs that passed the schema
+	// validation, to skip it when they come again; "" validates every time.
+	ValidationCache string
 }
 
 // Load reads, merges and validates the Compose files o names and returns the project with
@@ -90,6 +93,9 @@ func Load(ctx context.Context, o Options) (*types.Project, []Warning, error) {
 		profiles = splitList(env[consts.ComposeProfiles])
 	}
 
+	cache := newValidationCache(o.ValidationCache, srcs, env, name, strconv.FormatBool(explicit),
+		projectDir, strings.Join(profiles, ","), strconv.FormatBool(o.NoInterpolate))
+	validated := cache.hit()
 	details := types.ConfigDetails{WorkingDir: projectDir, Environment: env}
 	for _, s := range srcs {
 		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: s.path, Content: s.content})
@@ -102,11 +108,15 @@ func Load(ctx context.Context, o Options) (*types.Project, []Warning, error) {
 			lo.Profiles = profiles
 			lo.ResolvePaths = true
 			lo.SkipInterpolation = o.NoInterpolate
+			lo.SkipValidation = validated
 		},
 		loader.WithUnsupportedAttributesCheck(unsupportedPatterns(), func(u []loader.UnsupportedAttribute) { found = u }),
 	)
 	if err != nil {
 		return nil, nil, mapError(err, srcs, wd)
+	}
+	if !validated {
+		cache.remember()
 	}
 	for _, s := range srcs {
 		project.ComposeFiles = append(project.ComposeFiles, s.path)

@@ -369,11 +369,17 @@ func (e *env) processes() []proc {
 func (e *env) shims() []int {
 	var pids []int
 	for _, p := range e.processes() {
-		if strings.HasSuffix(p.args[0], "berth-runtime") && len(p.args) > 1 && p.args[1] == "shim" {
+		if strings.HasSuffix(p.args[0], "berth-runtime") && len(p.args) > 1 && p.args[1] == "shim" && !spare(p.pid) {
 			pids = append(pids, p.pid)
 		}
 	}
 	return pids
+}
+
+// spare reports whether pid is a standby shim that has no container yet.
+func spare(pid int) bool {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b)) == "berth-spare"
 }
 
 func alive(pid int) bool {
@@ -424,7 +430,7 @@ func (e *env) cleanup() {
 // removeNetworkObjects deletes this root's bridges, veths and nftables table: networks
 // outlive the daemon by design, so only the test can know they are no longer wanted.
 func (e *env) removeNetworkObjects() {
-	links, err := netlink.LinkList()
+	links, err := linkList()
 	if err != nil {
 		e.t.Logf("cleanup: list links: %v", err)
 		return

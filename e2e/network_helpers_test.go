@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -408,7 +409,7 @@ type netObjects struct {
 func (e *env) netObjects() netObjects {
 	e.t.Helper()
 	var o netObjects
-	links, err := netlink.LinkList()
+	links, err := linkList()
 	if err != nil {
 		e.t.Fatalf("list links: %v", err)
 	}
@@ -458,4 +459,16 @@ func (e *env) killDaemon() {
 		e.t.Fatal(err)
 	}
 	waitFor(e.t, 10*time.Second, "the killed daemon to be gone", func() bool { return !alive(pid) }, nil)
+}
+
+// linkList lists the host's links, again when the dump was interrupted by a change
+// (other tests' namespaces come and go).
+func linkList() ([]netlink.Link, error) {
+	for range 9 {
+		links, err := netlink.LinkList()
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return links, err
+		}
+	}
+	return netlink.LinkList()
 }

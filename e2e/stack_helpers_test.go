@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vishvananda/netlink"
 )
 
 // loopCmd is a service command that runs until stopped and stops at once on SIGTERM.
@@ -267,7 +265,7 @@ func freeLoopbackPort(t *testing.T) int {
 // rootLinks returns the names of this root's bridges and veths on the host.
 func (e *env) rootLinks() []string {
 	e.t.Helper()
-	links, err := netlink.LinkList()
+	links, err := linkList()
 	if err != nil {
 		e.t.Fatalf("list links: %v", err)
 	}

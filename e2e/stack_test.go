@@ -574,7 +574,12 @@ func TestStackDownRemovesContainersAndNetworks(t *testing.T) {
 	e := newEnv(t)
 	// The default network's bridge exists once any container has been created.
 	e.must("container", "rm", "-f", e.runDetached(testImage, "true"))
-	baseline := e.rootLinks()
+	// Its veth goes with its namespace, in the background.
+	var baseline []string
+	waitFor(t, 5*time.Second, "the removed container's veth to go", func() bool {
+		baseline = e.rootLinks()
+		return !slices.ContainsFunc(baseline, func(l string) bool { return strings.HasPrefix(l, "ve") })
+	}, func() string { return fmt.Sprint(baseline) })
 	s := e.newStack("gone", `services:
   web:
     image: `+testImage+`

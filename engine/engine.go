@@ -95,12 +95,14 @@ func New(c Config) (*Engine, error) {
 		return nil, err
 	}
 	e.emptyTrash()
+	e.rt.KeepSpare()
 	return e, nil
 }
 
 // Close stops supervising; the containers and their shims keep running.
 func (e *Engine) Close() {
 	e.cancel()
+	e.rt.Close()
 	e.running.Wait()
 	e.rt.RemoveCgroupParent(e.cgroupParent())
 }

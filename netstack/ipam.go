@@ -1,6 +1,7 @@
 package netstack
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -54,7 +55,9 @@ func fromBe32(v uint32) netip.Addr {
 // overlap any of them (other roots' bridges included).
 func hostPrefixes() ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	routes, err := dump(func() ([]netlink.Route, error) {
+		return netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
 	}
@@ -66,7 +69,7 @@ func hostPrefixes() ([]netip.Prefix, error) {
 			out = append(out, p.Masked())
 		}
 	}
-	addrs, err := netlink.AddrList(nil, netlink.FAMILY_V4)
+	addrs, err := dump(func() ([]netlink.Addr, error) { return netlink.AddrList(nil, netlink.FAMILY_V4) })
 	if err != nil {
 		return nil, fmt.Errorf("list addresses: %w", err)
 	}
@@ -177,3 +180,15 @@ func (i *ipam) release(id, ifname string) error {
 func (i *ipam) close() { i.store.Close() }
 
 func ipamDir(root string) string { return filepath.Join(root, "net", "ipam") }
+
+// dump runs a netlink dump again when the kernel says the table changed while it was
+// read (containers' namespaces come and go all the time), up to a few times.
+func dump[T any](list func() ([]T, error)) ([]T, error) {
+	for range 4 {
+		out, err := list()
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return out, err
+		}
+	}
+	return list()
+}

@@ -175,7 +175,7 @@ func (m *Manager) vethPrefix() string   { return "ve" + m.c.Tag[:5] }
 
 // sweep deletes bridges and host veths of this root that no record names.
 func (m *Manager) sweep(nets []Network) {
-	links, err := netlink.LinkList()
+	links, err := dump(netlink.LinkList)
 	if err != nil {
 		return
 	}

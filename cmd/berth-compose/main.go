@@ -70,6 +70,7 @@ func options(o helperapi.Options, stdin io.Reader) compose.Options {
 		WorkingDir: o.WorkingDir, ProjectDir: o.ProjectDir, Files: o.Files, Stdin: stdin,
 		EnvFiles: o.EnvFiles, Profiles: o.Profiles, ProjectName: o.ProjectName,
 		Environ: o.Environ, Services: o.Services, NoInterpolate: o.NoInterpolate,
+		ValidationCache: o.ValidationCache,
 	}
 }
 

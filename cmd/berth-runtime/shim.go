@@ -51,12 +51,54 @@ func shimMain(args []string) {
 	fs.IntVar(&o.logMaxFiles, "log-max-file", 1, "log files kept")
 	fs.BoolVar(&o.stdin, "stdin", false, "keep the container's stdin open for attach")
 	fs.BoolVar(&o.tty, "tty", false, "give the container a terminal")
+	standby := fs.Bool("standby", false, "wait on fd 4 for the container (shimproto.Assign)")
 	_ = fs.Parse(args)
 	sync := os.NewFile(3, "sync")
+	if *standby {
+		var ok bool
+		if o, ok = awaitAssignment(os.NewFile(4, "assign")); !ok {
+			return // the daemon stopped, or let this spare go
+		}
+	}
 	if err := run(o, sync); err != nil {
 		fmt.Fprintln(os.Stderr, "berth-runtime shim:", err)
 		os.Exit(1)
 	}
+}
+
+// awaitAssignment is a standby shim's wait: the daemon starts one before it is needed,
+// so that a container's start does not wait for a process to start. It reads the
+// container's settings from f until EOF; none (the daemon stopped or let it go) means
+// exit. It names itself berth-spare while it waits, so that it is told apart from the
+// shim of a container.
+func awaitAssignment(f *os.File) (options, bool) {
+	setComm("berth-spare")
+	b, err := io.ReadAll(f)
+	f.Close()
+	if err != nil || len(b) == 0 {
+		return options{}, false
+	}
+	var a shimproto.Assign
+	if err := json.Unmarshal(b, &a); err != nil {
+		fmt.Fprintln(os.Stderr, "berth-runtime shim: bad assignment:", err)
+		return options{}, false
+	}
+	setComm("berth-runtime")
+	// Until now stdout and stderr were /dev/null: the bundle did not exist.
+	if l, err := os.OpenFile(filepath.Join(a.Bundle, "shim.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+		_ = unix.Dup3(int(l.Fd()), 1, 0)
+		_ = unix.Dup3(int(l.Fd()), 2, 0)
+		l.Close()
+	}
+	return options{
+		id: a.ID, bundle: a.Bundle, runtimeRoot: a.RuntimeRoot, log: a.Log,
+		logMaxSize: a.LogMaxSize, logMaxFiles: max(a.LogMaxFiles, 1), stdin: a.Stdin, tty: a.TTY,
+	}, true
+}
+
+// setComm sets the process's name as ps -o comm and /proc/PID/comm show it.
+func setComm(name string) {
+	_ = os.WriteFile("/proc/self/comm", []byte(name), 0)
 }
 
 type shim struct {

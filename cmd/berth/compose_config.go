@@ -46,7 +46,7 @@ func newConfigCommand() *cobra.Command {
 }
 
 func runConfig(ctx context.Context, stdout io.Writer, opts configOptions, services []string) error {
-	o, err := opts.compose.request(services)
+	o, err := opts.compose.request(ctx, services)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ volumes:
 func runBerth(t *testing.T, dir, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	t.Chdir(dir)
+	t.Setenv("BERTH_ROOT", t.TempDir()) // Compose loading caches under the root
 	var stdout, stderr bytes.Buffer
 	root := newRootCommand()
 	root.SetArgs(args)

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
 	"berth/compose/helperapi"
 	"berth/internal/version"
 	"berth/project"
+	"berth/statedir"
 )
 
 // composeOptions are Docker Compose's global flags. Compose puts them on its root command;
@@ -43,7 +45,7 @@ func (o *composeOptions) addFlagsFile(fs *pflag.FlagSet, short string) {
 }
 
 // request is the flags as berth-compose takes them.
-func (o *composeOptions) request(services []string) (helperapi.Options, error) {
+func (o *composeOptions) request(ctx context.Context, services []string) (helperapi.Options, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return helperapi.Options{}, fmt.Errorf("current directory: %w", err)
@@ -52,6 +54,7 @@ func (o *composeOptions) request(services []string) (helperapi.Options, error) {
 		WorkingDir: wd, ProjectDir: o.projectDir, Files: o.files, EnvFiles: o.envFiles,
 		Profiles: o.profiles, ProjectName: o.projectName, Environ: os.Environ(),
 		Services: services, NoInterpolate: o.noInterpolate,
+		ValidationCache: filepath.Join(statedir.Resolve(globalsOf(ctx).root).Root, "cache", "compose-validated"),
 	}, nil
 }
 
@@ -70,7 +73,7 @@ func (o *composeOptions) streams() (io.Reader, io.Writer) {
 // enabled whatever their profiles, and prints its warnings. require names services that
 // must exist, scale is --scale.
 func (o *composeOptions) load(ctx context.Context, services, require []string, scale map[string]int) (*project.Stack, error) {
-	opts, err := o.request(services)
+	opts, err := o.request(ctx, services)
 	if err != nil {
 		return nil, err
 	}

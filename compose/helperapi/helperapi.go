@@ -19,6 +19,8 @@ type Options struct {
 	Environ       []string
 	Services      []string
 	NoInterpolate bool
+	// ValidationCache is compose.Options.ValidationCache.
+	ValidationCache string
 }
 
 // LoadRequest asks for the stack's desired state.

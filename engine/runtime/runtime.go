@@ -27,6 +27,25 @@ import (
 type Runtime struct {
 	runDir     string
 	runtimeBin string
+
+	// mu guards the spare shim (see KeepSpare).
+	mu      sync.Mutex
+	spare   *spareShim
+	keep    bool      // keep a spare ready
+	filling bool      // a spare is being started
+	lastUse time.Time   // of a container start
+	expiry  *time.Timer // runs expire
+}
+
+// spareIdle is how long a spare shim waits for a container before it goes: an idle
+// daemon keeps none (a spare's memory is about half a daemon's).
+var spareIdle = time.Minute
+
+// spareShim is a shim started before it was needed, waiting for its container.
+type spareShim struct {
+	cmd    *exec.Cmd
+	assign *os.File // write end of its fd 4: the container's settings, then EOF
+	report *os.File // read end of its fd 3: its start report
 }
 
 // New returns a Runtime keeping its files under runDir (a tmpfs such as /run/berth) and
@@ -82,41 +101,18 @@ func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, err
 		_ = r.runtimeOp(ctx, "delete", c.ID)
 	}
 
-	syncR, syncW, err := os.Pipe()
-	if err != nil {
-		return 0, err
+	a := shimproto.Assign{
+		ID: c.ID, Bundle: bundle, RuntimeRoot: r.StateDir(), Log: o.Log.Path,
+		LogMaxSize: o.Log.MaxBytes, LogMaxFiles: max(o.Log.MaxFiles, 1), Stdin: o.OpenStdin, TTY: c.Terminal,
+	}
+	cmd, syncR := r.assignSpare(a)
+	if cmd == nil {
+		if cmd, syncR, err = r.startShim(a); err != nil {
+			return 0, err
+		}
 	}
 	defer syncR.Close()
-	shimLog, err := os.OpenFile(filepath.Join(bundle, "shim.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		syncW.Close()
-		return 0, err
-	}
-	defer shimLog.Close()
-	args := []string{
-		"shim", "-id", c.ID, "-bundle", bundle, "-runtime-root", r.StateDir(),
-		"-log", o.Log.Path, "-log-max-size", strconv.FormatInt(o.Log.MaxBytes, 10),
-		"-log-max-file", strconv.Itoa(max(o.Log.MaxFiles, 1)),
-	}
-	if o.OpenStdin {
-		args = append(args, "-stdin")
-	}
-	if c.Terminal {
-		args = append(args, "-tty")
-	}
-	cmd := exec.Command(r.runtimeBin, args...)
-	cmd.ExtraFiles = []*os.File{syncW}
-	cmd.Stdout, cmd.Stderr = shimLog, shimLog
-	// Its own session: the shim and the container survive the daemon and its signals.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Dir = "/"
-	if err := cmd.Start(); err != nil {
-		syncW.Close()
-		return 0, fmt.Errorf("start shim: %w", err)
-	}
-	syncW.Close()
-	// Reap the shim when it ends; after a daemon restart init adopts it instead.
-	go func() { _ = cmd.Wait() }()
+	go r.refill()
 
 	type result struct {
 		st  shimproto.Start
@@ -146,6 +142,173 @@ func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, err
 		}
 		return res.st.Pid, nil
 	}
+}
+
+// startShim starts a shim for the container a describes.
+func (r *Runtime) startShim(a shimproto.Assign) (*exec.Cmd, *os.File, error) {
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer syncW.Close()
+	shimLog, err := os.OpenFile(filepath.Join(a.Bundle, "shim.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		syncR.Close()
+		return nil, nil, err
+	}
+	defer shimLog.Close()
+	args := []string{
+		"shim", "-id", a.ID, "-bundle", a.Bundle, "-runtime-root", a.RuntimeRoot,
+		"-log", a.Log, "-log-max-size", strconv.FormatInt(a.LogMaxSize, 10),
+		"-log-max-file", strconv.Itoa(a.LogMaxFiles),
+	}
+	if a.Stdin {
+		args = append(args, "-stdin")
+	}
+	if a.TTY {
+		args = append(args, "-tty")
+	}
+	cmd := r.shimCommand(args, syncW)
+	cmd.Stdout, cmd.Stderr = shimLog, shimLog
+	if err := cmd.Start(); err != nil {
+		syncR.Close()
+		return nil, nil, fmt.Errorf("start shim: %w", err)
+	}
+	// Reap the shim when it ends; after a daemon restart init adopts it instead.
+	go func() { _ = cmd.Wait() }()
+	return cmd, syncR, nil
+}
+
+func (r *Runtime) shimCommand(args []string, extra ...*os.File) *exec.Cmd {
+	cmd := exec.Command(r.runtimeBin, args...)
+	cmd.ExtraFiles = extra
+	// Its own session: the shim and the container survive the daemon and its signals.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	return cmd
+}
+
+// KeepSpare makes every container start leave one shim started ahead of need, so that
+// the next start does not wait for a process to start (about 2 ms). A spare waits, named
+// berth-spare, until it is given a container, the daemon goes, or no container has
+// started for spareIdle.
+func (r *Runtime) KeepSpare() {
+	r.mu.Lock()
+	r.keep = true
+	r.mu.Unlock()
+}
+
+// Close lets the spare shim go.
+func (r *Runtime) Close() {
+	r.mu.Lock()
+	r.keep = false
+	sp := r.spare
+	r.spare = nil
+	if r.expiry != nil {
+		r.expiry.Stop()
+	}
+	r.mu.Unlock()
+	if sp != nil {
+		sp.release()
+	}
+}
+
+// assignSpare gives the spare shim, if one is ready, the container a describes, and
+// returns it with its report pipe; nil when there is none.
+func (r *Runtime) assignSpare(a shimproto.Assign) (*exec.Cmd, *os.File) {
+	r.mu.Lock()
+	sp := r.spare
+	r.spare = nil
+	r.lastUse = time.Now()
+	r.mu.Unlock()
+	if sp == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(a)
+	if err == nil {
+		_, err = sp.assign.Write(b)
+	}
+	sp.assign.Close()
+	if err != nil { // it died meanwhile
+		sp.report.Close()
+		return nil, nil
+	}
+	return sp.cmd, sp.report
+}
+
+// refill starts a spare shim when one is wanted and none is ready or starting.
+func (r *Runtime) refill() {
+	r.mu.Lock()
+	if !r.keep || r.spare != nil || r.filling {
+		r.mu.Unlock()
+		return
+	}
+	r.filling = true
+	r.mu.Unlock()
+	sp, err := r.startSpare()
+	r.mu.Lock()
+	r.filling = false
+	keep := r.keep
+	if err == nil && keep {
+		r.spare = sp
+		if r.expiry == nil {
+			r.expiry = time.AfterFunc(spareIdle, r.expire)
+		} else {
+			r.expiry.Reset(spareIdle)
+		}
+	}
+	r.mu.Unlock()
+	if err == nil && !keep {
+		sp.release()
+	}
+}
+
+// expire lets the spare go when no container has started for spareIdle.
+func (r *Runtime) expire() {
+	r.mu.Lock()
+	sp := r.spare
+	left := spareIdle - time.Since(r.lastUse)
+	switch {
+	case sp == nil:
+	case left <= 0:
+		r.spare = nil
+	default:
+		r.expiry.Reset(left)
+		sp = nil
+	}
+	r.mu.Unlock()
+	if sp != nil {
+		sp.release()
+	}
+}
+
+// release lets a spare that was given no container go: EOF on its fd 4 makes it exit.
+func (sp *spareShim) release() {
+	sp.assign.Close()
+	sp.report.Close()
+}
+
+func (r *Runtime) startSpare() (*spareShim, error) {
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer reportW.Close()
+	assignR, assignW, err := os.Pipe()
+	if err != nil {
+		reportR.Close()
+		return nil, err
+	}
+	defer assignR.Close()
+	// -runtime-root names the root in its command line, for ps and pgrep.
+	cmd := r.shimCommand([]string{"shim", "-standby", "-runtime-root", r.StateDir()}, reportW, assignR)
+	if err := cmd.Start(); err != nil {
+		reportR.Close()
+		assignW.Close()
+		return nil, err
+	}
+	go func() { _ = cmd.Wait() }()
+	return &spareShim{cmd: cmd, assign: assignW, report: reportR}, nil
 }
 
 // StartError is a container that could not be started, with the runtime's reason.

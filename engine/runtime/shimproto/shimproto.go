@@ -1,4 +1,5 @@
-// Package shimproto is the wire protocol between the berth daemon and a berth-shim.
+// Package shimproto is the wire protocol between the berth daemon and a shim
+// (berth-runtime shim).
 //
 // The shim listens on a unix socket in the container's bundle. On each connection it first
 // writes a Hello line; the client then writes one Request line. "wait" is answered with
@@ -48,4 +49,18 @@ type Exit struct {
 type Start struct {
 	Pid   int    `json:"pid,omitempty"`
 	Error string `json:"error,omitempty"`
+}
+
+// Assign gives a standby shim (berth-runtime shim -standby, started before it was
+// needed) its container: the daemon writes it on the shim's fd 4 and closes that. The
+// fields are the flags a shim started for one container takes.
+type Assign struct {
+	ID          string `json:"id"`
+	Bundle      string `json:"bundle"`
+	RuntimeRoot string `json:"runtimeRoot"`
+	Log         string `json:"log"`
+	LogMaxSize  int64  `json:"logMaxSize,omitempty"`
+	LogMaxFiles int    `json:"logMaxFiles,omitempty"`
+	Stdin       bool   `json:"stdin,omitempty"`
+	TTY         bool   `json:"tty,omitempty"`
 }
