@@ -120,7 +120,10 @@ for r in $(seq "$rounds"); do
 	hpid=$!
 	# hyperfine has no per-run time limit: a hung command would hang the benchmark.
 	(
-		sleep "$round_limit"
+		sleep "$round_limit" &
+		s=$!
+		trap 'kill $s 2>/dev/null; exit 0' TERM
+		wait $s || exit 0
 		echo "run.sh: round $r took over ${round_limit}s: a command hangs (berth's log: $root/daemon.log)" >&2
 		tail -5 "$root/daemon.log" >&2
 		pkill -KILL -P "$hpid"
@@ -128,7 +131,7 @@ for r in $(seq "$rounds"); do
 	watchdog=$!
 	hrc=0
 	wait "$hpid" || hrc=$?
-	{ pkill -P "$watchdog" || true; kill "$watchdog" || true; wait "$watchdog" || true; } 2>/dev/null
+	{ kill "$watchdog" || true; wait "$watchdog" || true; } 2>/dev/null
 	if [ "$hrc" != 0 ]; then
 		cat "$work/hyperfine.log" >&2
 		exit 1
