@@ -50,6 +50,11 @@ cleanup() {
 	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag" /sys/fs/cgroup/*/berth-bench-"$tag" /sys/fs/cgroup/berth-bench-"$tag"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+	# Networks outlive the daemon by design: remove the root's default bridge and table.
+	for l in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -E "^(br${tag:0:5}-|ve${tag:0:5})"); do
+		ip link del "$l" 2>/dev/null
+	done
+	nft delete table ip "berth-$tag" 2>/dev/null
 	[ $rc -ne 0 ] && echo "bench FAILED (exit $rc)" >&2
 	exit $rc
 }
