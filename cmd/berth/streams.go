@@ -158,15 +158,23 @@ func attachAndStart(ctx context.Context, c *client.Client, id string, stdin, tty
 	if stdin && tty && !stdinIsTerminal() {
 		return 125, errors.New("the input device is not a TTY; drop -t, or run berth from a terminal")
 	}
+	// The attach and the wait are both in place before the start; they are independent
+	// requests, so they go in parallel.
+	var wait client.ContainerWaitResult
+	waiting := make(chan struct{})
+	go func() {
+		defer close(waiting)
+		wait = c.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: waitCondition(autoRemove)})
+	}()
 	att, err := c.ContainerAttach(ctx, id, client.ContainerAttachOptions{
 		Stream: true, Stdin: stdin, Stdout: true, Stderr: true,
 	})
+	<-waiting
 	if err != nil {
 		return 125, fmt.Errorf("attach to container %s: %w", shortID(id), err)
 	}
 	resp := att.HijackedResponse
 	defer resp.Close()
-	wait := c.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: waitCondition(autoRemove)})
 
 	if stdin && tty {
 		restore, err := rawTerminal()
