@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,6 +18,7 @@ type source struct {
 	display string // as printed to the user
 	content []byte
 	root    *yaml.Node // first document; nil when empty
+	more    bool       // other documents follow the first
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)(?:, column \d+)?: `)
@@ -28,6 +30,8 @@ func (s *source) parse() {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err == nil {
 		s.root = &doc
+		var next yaml.Node
+		s.more = dec.Decode(&next) != io.EOF
 	}
 }
 

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -23,8 +24,9 @@ import (
 // The key covers everything validation sees: berth's and compose-go's builds, the
 // files' paths and contents, the variables they name and COMPOSE_* (from the
 // environment and .env), the project's name and directory, the profiles and whether
-// variables are interpolated. Files that pull in
-// others (include, extends) are never cached: those others are not in the key.
+// variables are interpolated. Files that pull in others (include, extends) are never
+// cached: those others are not in the key; nor are files of several documents or with
+// merge keys (<<), where such keys can hide.
 type validationCache struct {
 	path string // the marker file; "" when not cacheable
 }
@@ -46,7 +48,7 @@ func newValidationCache(dir string, srcs []*source, env types.Mapping, parts ...
 	}
 	write(buildID())
 	for _, s := range srcs {
-		if s.root == nil || pullsInFiles(s.root) {
+		if s.root == nil || s.more || bytes.Contains(s.content, []byte("<<")) || pullsInFiles(s.root) {
 			return validationCache{}
 		}
 		write(s.path)

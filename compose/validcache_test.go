@@ -54,4 +54,14 @@ func TestValidationCache(t *testing.T) {
 	if _, _, err := Load(ctx, Options{WorkingDir: incl, ValidationCache: cache}); err != nil || markers() != 2 {
 		t.Fatalf("include: %v, %d markers", err, markers())
 	}
+	// Nor one whose keys can hide in merge keys or further documents.
+	for name, content := range map[string]string{
+		"merge key":      "x-base: &base\n  image: nginx\nservices:\n  web:\n    <<: *base\n",
+		"more documents": "services:\n  web:\n    image: nginx\n---\nservices:\n  db:\n    image: postgres\n",
+	} {
+		d := writeFiles(t, t.TempDir(), map[string]string{"compose.yaml": content})
+		if _, _, err := Load(ctx, Options{WorkingDir: d, ValidationCache: cache}); err != nil || markers() != 2 {
+			t.Fatalf("%s: %v, %d markers", name, err, markers())
+		}
+	}
 }

@@ -127,3 +127,20 @@ func TestMaskedAndReadOnlyProcPaths(t *testing.T) {
 		t.Errorf("/proc/sys is writable:\n%s", r)
 	}
 }
+
+// TestContainerStartsWithNoSignalIgnored: the shim's own handling of SIGHUP, SIGINT,
+// SIGTERM and SIGPIPE must not leak into the container (an ignored signal stays ignored
+// across exec).
+func TestContainerStartsWithNoSignalIgnored(t *testing.T) {
+	e := newEnv(t)
+	got := procStatus(t, containerStatus(t, e), "SigIgn")
+	mask, err := strconv.ParseUint(got, 16, 64)
+	if err != nil {
+		t.Fatalf("SigIgn %q: %v", got, err)
+	}
+	for _, sig := range []uint{1, 2, 13, 15} { // SIGHUP, SIGINT, SIGPIPE, SIGTERM
+		if mask&(1<<(sig-1)) != 0 {
+			t.Errorf("signal %d is ignored in the container (SigIgn %s)", sig, got)
+		}
+	}
+}

@@ -197,6 +197,11 @@ type follower struct {
 // run reads new entries whenever the log's directory changes, until the container dies
 // (then it reads what is left) or ctx ends.
 func (f *follower) run(ctx context.Context, id string, events <-chan Event, fn func(jsonlog.Entry) error) error {
+	defer func() {
+		if f.f != nil {
+			f.f.Close()
+		}
+	}()
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("follow log: %w", err)
@@ -207,11 +212,6 @@ func (f *follower) run(ctx context.Context, id string, events <-chan Event, fn f
 	if err := w.Add(filepath.Dir(f.path)); err != nil {
 		return fmt.Errorf("follow log: %w", err)
 	}
-	defer func() {
-		if f.f != nil {
-			f.f.Close()
-		}
-	}()
 	if err := f.read(fn); err != nil {
 		return err
 	}

@@ -377,9 +377,7 @@ func (e *Engine) autoRemoved(id string, code int, at time.Time) bool {
 	if err := e.images.Unmount(id); err != nil {
 		e.log.Warn("unmount root", "container", id[:12], "err", err)
 	}
-	defer e.deleteRuntimeLater(id)
 	e.log.Info("container exited", "container", id[:12], "name", c.Name, "code", code)
-	e.publish(c, "die", "exitCode", strconv.Itoa(code))
 	tr := time.Now()
 	defer func() {
 		e.log.Debug("exit phases", "container", id[:12], "shim-to-daemon", tc.Sub(at), "cleanup", tr.Sub(tc), "remove", time.Since(tr))
@@ -387,14 +385,25 @@ func (e *Engine) autoRemoved(id string, code int, at time.Time) bool {
 	// As Docker's --rm: anonymous volumes go with the container.
 	if err := e.removeFiles(c, RemoveOptions{Volumes: true}); err != nil {
 		e.log.Error("auto-remove", "container", id[:12], "err", err)
-		// Still record the exit, so the container does not look alive.
+		// The record stays: record the exit, so the container does not look alive, and
+		// delete its runtime now, before a start can come.
+		if err := e.rt.Delete(context.Background(), id); err != nil {
+			e.log.Warn("delete runtime state", "container", id[:12], "err", err)
+		}
 		if _, err := e.containers.Update(id, func(r *store.Container) error {
-			r.State.Status, r.State.ExitCode, r.State.Pid = container.StateExited, code, 0
+			r.State.Status, r.State.ExitCode, r.State.FinishedAt, r.State.Pid = container.StateExited, code, at, 0
 			return nil
 		}); err != nil {
 			e.log.Error("record exit", "container", id[:12], "err", err)
 		}
+		e.publish(c, "die", "exitCode", strconv.Itoa(code))
+		return true
 	}
+	e.deleteRuntimeLater(id)
+	// "die" only now: whoever reads the record after it sees the container gone, not
+	// running.
+	e.publish(c, "die", "exitCode", strconv.Itoa(code))
+	e.publish(c, "destroy")
 	return true
 }
 

@@ -131,7 +131,7 @@ func (e *Engine) waitDie(ctx context.Context, id string, events <-chan Event, li
 				c, err := e.containers.Get(id)
 				return err != nil || c.State.Status == container.StateExited
 			}
-			if ev.ID == id && ev.Action == "die" {
+			if ev.ID == id && (ev.Action == "die" || ev.Action == "destroy") {
 				return true
 			}
 		case <-timer:
@@ -183,12 +183,16 @@ func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error 
 		return err
 	}
 	e.cleanupRuntime(c.ID)
-	return e.removeFiles(c, o)
+	if err := e.removeFiles(c, o); err != nil {
+		return err
+	}
+	e.publish(c, "destroy")
+	return nil
 }
 
-// removeFiles deletes a stopped container whose runtime is cleaned up: its root, its
-// files, then its record, and with o.Volumes its anonymous volumes. The caller holds
-// the container's lock.
+// removeFiles deletes a stopped container whose network and root are released: its
+// root, its files, then its record, and with o.Volumes its anonymous volumes. The
+// caller holds the container's lock and publishes "destroy".
 func (e *Engine) removeFiles(c *store.Container, o RemoveOptions) error {
 	// A mount never outlives its record; the directories go to the trash, which is
 	// emptied after the answer (a few hundred unlinks for a busy container).
@@ -220,7 +224,6 @@ func (e *Engine) removeFiles(c *store.Container, o RemoveOptions) error {
 	}
 	e.mu.Unlock()
 	e.log.Info("removed container", "container", c.ID[:12], "name", c.Name)
-	e.publish(c, "destroy")
 	return nil
 }
 

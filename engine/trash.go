@@ -27,12 +27,11 @@ func (e *Engine) trash(dir string) error {
 	return nil
 }
 
-// emptyTrash deletes the trash directory's contents in the background; the engine's
-// Close waits for it, and a daemon that starts empties what a previous one left.
+// emptyTrash deletes the trash directory's contents in the background. A daemon that
+// stops does not wait for it (a big container's files can take seconds): the next one
+// empties what is left.
 func (e *Engine) emptyTrash() {
-	e.running.Add(1)
 	go func() {
-		defer e.running.Done()
 		e.trashMu.Lock()
 		defer e.trashMu.Unlock()
 		t := filepath.Join(e.dirs.Root, "trash")

@@ -7,10 +7,11 @@
 // compose-go's loader and its JSON-schema validator then cost only the commands that
 // read a Compose file, not every berth command. Usage (see package helperapi):
 //
-//	berth-compose load REQUEST-JSON     the stack's desired state
-//	berth-compose config REQUEST-JSON   print the project, as berth config
+//	berth-compose load     the stack's desired state
+//	berth-compose config   print the project, as berth config
 //
-// The answer, a helperapi.Response, goes to fd 3; stdin, stdout and stderr are berth's.
+// The request comes on fd 4, the answer (a helperapi.Response) goes to fd 3; stdin,
+// stdout, stderr and the environment are berth's.
 package main
 
 import (
@@ -30,12 +31,17 @@ import (
 func main() {
 	// It lives for milliseconds and loading allocates a lot: collect lazily.
 	debug.SetGCPercent(400)
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: berth-compose load|config REQUEST-JSON")
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: berth-compose load|config (request on fd 4, answer on fd 3)")
 		os.Exit(2)
 	}
-	out := os.NewFile(3, "response")
-	resp := run(context.Background(), os.Args[1], []byte(os.Args[2]), os.Stdin, os.Stdout)
+	in, out := os.NewFile(4, "request"), os.NewFile(3, "response")
+	req, err := io.ReadAll(in)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "berth-compose: read request:", err)
+		os.Exit(1)
+	}
+	resp := run(context.Background(), os.Args[1], req, os.Stdin, os.Stdout)
 	if err := json.NewEncoder(out).Encode(resp); err != nil {
 		fmt.Fprintln(os.Stderr, "berth-compose: write response:", err)
 		os.Exit(1)
@@ -69,7 +75,7 @@ func options(o helperapi.Options, stdin io.Reader) compose.Options {
 	return compose.Options{
 		WorkingDir: o.WorkingDir, ProjectDir: o.ProjectDir, Files: o.Files, Stdin: stdin,
 		EnvFiles: o.EnvFiles, Profiles: o.Profiles, ProjectName: o.ProjectName,
-		Environ: o.Environ, Services: o.Services, NoInterpolate: o.NoInterpolate,
+		Environ: os.Environ(), Services: o.Services, NoInterpolate: o.NoInterpolate,
 		ValidationCache: o.ValidationCache,
 	}
 }

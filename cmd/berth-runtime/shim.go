@@ -140,7 +140,14 @@ func run(o options, syncPipe *os.File) error {
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	signal.Ignore(unix.SIGPIPE, unix.SIGHUP, unix.SIGINT, unix.SIGTERM)
+	// Signals that would end the shim are caught and dropped. Caught, not ignored: an
+	// ignored signal stays ignored across exec, in every process of the container.
+	drop := make(chan os.Signal, 1)
+	signal.Notify(drop, unix.SIGPIPE, unix.SIGHUP, unix.SIGINT, unix.SIGTERM)
+	go func() {
+		for range drop {
+		}
+	}()
 
 	copiers, err := s.start(logw)
 	if err != nil {

@@ -52,7 +52,7 @@ func (o *composeOptions) request(ctx context.Context, services []string) (helper
 	}
 	return helperapi.Options{
 		WorkingDir: wd, ProjectDir: o.projectDir, Files: o.files, EnvFiles: o.envFiles,
-		Profiles: o.profiles, ProjectName: o.projectName, Environ: os.Environ(),
+		Profiles: o.profiles, ProjectName: o.projectName,
 		Services: services, NoInterpolate: o.noInterpolate,
 		ValidationCache: filepath.Join(statedir.Resolve(globalsOf(ctx).root).Root, "cache", "compose-validated"),
 	}, nil

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 
 	"berth/compose/helperapi"
 	"berth/statedir"
@@ -54,14 +53,26 @@ func callCompose(ctx context.Context, op string, req any, stdin io.Reader, stdou
 		return resp, err
 	}
 	defer r.Close()
-	cmd := exec.CommandContext(ctx, bin, op, string(b))
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return resp, err
+	}
+	defer reqW.Close()
+	cmd := exec.CommandContext(ctx, bin, op)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	cmd.ExtraFiles = []*os.File{w}
+	cmd.ExtraFiles = []*os.File{w, reqR}
 	err = cmd.Start()
 	w.Close()
+	reqR.Close()
 	if err != nil {
 		return resp, fmt.Errorf("run %s: %w", bin, err)
 	}
+	// The pipe holds 64 KiB; a larger request is written while the helper reads it.
+	go func() {
+		_, _ = reqW.Write(b)
+		reqW.Close()
+	}()
 	decErr := json.NewDecoder(r).Decode(&resp)
 	if err := cmd.Wait(); err != nil {
 		return resp, fmt.Errorf("%s %s: %w", filepath.Base(bin), op, err)
@@ -79,14 +90,17 @@ func callCompose(ctx context.Context, op string, req any, stdin io.Reader, stdou
 }
 
 // composeHelper finds berth-compose: the copy built into berth, installed under the
-// state root (or, when that is not writable, a directory of the user's own), else the
-// one beside the executable.
+// state root (or, when that is not writable, the user's own cache directory, never a
+// shared one such as /tmp where another user could plant a file), else the one beside
+// the executable.
 func composeHelper(g *globalOptions) (string, error) {
 	const name = "berth-compose"
 	if len(helperBinaries) > 0 {
 		dir, err := installHelpers(statedir.Resolve(g.root).Root)
 		if err != nil {
-			dir, err = installHelpers(filepath.Join(os.TempDir(), "berth-"+strconv.Itoa(os.Getuid())))
+			if cache, cerr := os.UserCacheDir(); cerr == nil {
+				dir, err = installHelpers(filepath.Join(cache, "berth"))
+			}
 		}
 		if err != nil {
 			return "", err

@@ -1,14 +1,15 @@
 // Package helperapi is what the CLI and berth-compose exchange. berth-compose loads
 // Compose files in a process of its own, so that the CLI does not link compose-go's
 // loader: its JSON-schema validator alone costs every berth command about 3 ms to start.
-// The CLI runs `berth-compose load|config REQUEST-JSON` with its own stdin, stdout and
-// stderr, and reads one Response, as JSON, from fd 3.
+// The CLI runs `berth-compose load|config` with its own stdin, stdout, stderr and
+// environment, writes the request, as JSON, to its fd 4 and reads one Response, as JSON,
+// from its fd 3. (Not as an argument: command lines are public and bounded.)
 package helperapi
 
 import "berth/project"
 
-// Options say which Compose files to load and how; compose.Options without Stdin, which
-// the helper inherits.
+// Options say which Compose files to load and how; compose.Options without Stdin and
+// Environ, which the helper inherits.
 type Options struct {
 	WorkingDir    string
 	ProjectDir    string
@@ -16,7 +17,6 @@ type Options struct {
 	EnvFiles      []string
 	Profiles      []string
 	ProjectName   string
-	Environ       []string
 	Services      []string
 	NoInterpolate bool
 	// ValidationCache is compose.Options.ValidationCache.

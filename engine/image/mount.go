@@ -93,7 +93,13 @@ func (s *Store) mount(key, imageID string, volatile bool) (string, error) {
 		data += ",volatile"
 	}
 	if len(data) <= s.maxMountData {
-		if err := unix.Mount("overlay", merged, "overlay", 0, data); err != nil {
+		err := unix.Mount("overlay", merged, "overlay", 0, data)
+		if volatile && errors.Is(err, unix.EINVAL) {
+			// Linux before 5.10 has no volatile option: a plain root then.
+			data = strings.TrimSuffix(data, ",volatile")
+			err = unix.Mount("overlay", merged, "overlay", 0, data)
+		}
+		if err != nil {
 			return "", fmt.Errorf("mount root %s: %w", key, &MountError{Op: "mount", Target: merged, Data: data, Err: err})
 		}
 		return merged, nil
