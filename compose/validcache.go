@@ -26,7 +26,8 @@ import (
 // environment and .env), the project's name and directory, the profiles and whether
 // variables are interpolated. Files that pull in others (include, extends) are never
 // cached: those others are not in the key; nor are files of several documents or with
-// merge keys (<<), where such keys can hide.
+// merge keys (<<), where such keys can hide; nor files with the obsolete top-level
+// version key, whose warning compose-go gives only while it validates.
 type validationCache struct {
 	path string // the marker file; "" when not cacheable
 }
@@ -48,7 +49,8 @@ func newValidationCache(dir string, srcs []*source, env types.Mapping, parts ...
 	}
 	write(buildID())
 	for _, s := range srcs {
-		if s.root == nil || s.more || bytes.Contains(s.content, []byte("<<")) || pullsInFiles(s.root) {
+		if s.root == nil || s.more || bytes.Contains(s.content, []byte("<<")) || pullsInFiles(s.root) ||
+			value(deref(s.root), "version") != nil {
 			return validationCache{}
 		}
 		write(s.path)

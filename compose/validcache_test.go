@@ -54,10 +54,12 @@ func TestValidationCache(t *testing.T) {
 	if _, _, err := Load(ctx, Options{WorkingDir: incl, ValidationCache: cache}); err != nil || markers() != 2 {
 		t.Fatalf("include: %v, %d markers", err, markers())
 	}
-	// Nor one whose keys can hide in merge keys or further documents.
+	// Nor one whose keys can hide in merge keys or further documents, nor one whose
+	// obsolete version key compose-go warns about only while it validates.
 	for name, content := range map[string]string{
 		"merge key":      "x-base: &base\n  image: nginx\nservices:\n  web:\n    <<: *base\n",
 		"more documents": "services:\n  web:\n    image: nginx\n---\nservices:\n  db:\n    image: postgres\n",
+		"version key":    "version: \"3\"\nservices:\n  web:\n    image: nginx\n",
 	} {
 		d := writeFiles(t, t.TempDir(), map[string]string{"compose.yaml": content})
 		if _, _, err := Load(ctx, Options{WorkingDir: d, ValidationCache: cache}); err != nil || markers() != 2 {
