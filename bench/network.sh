@@ -38,8 +38,7 @@ ns_a=berth-nb-$tag-a
 ns_b=berth-nb-$tag-b
 ref_srv=""
 
-# own_links prints the host links of this root: its bridges and host-side veths.
-own_links() { ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -E "^(br${tag:0:5}-|ve${tag:0:5})" || true; }
+. "$here/lib.sh"
 
 cleanup() {
 	local rc=$?
@@ -49,38 +48,13 @@ cleanup() {
 	ip netns pids "$ns_a" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	ip netns del "$ns_a" 2>/dev/null
 	ip netns del "$ns_b" 2>/dev/null
-	if [ -S "$run/berth.sock" ]; then
-		ids=$("$berth" --root "$root" container ls -aq 2>/dev/null)
-		[ -n "$ids" ] && "$berth" --root "$root" container rm -f $ids >/dev/null 2>&1
-	fi
-	# The daemon by its pid file; then whatever is left in this root's cgroups.
-	dpid=$(cat "$run/berth.pid" 2>/dev/null)
-	if [ -n "$dpid" ] && kill -TERM "$dpid" 2>/dev/null; then
-		for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$dpid" 2>/dev/null
-	fi
-	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag"; do
-		[ -d "$d" ] || continue
-		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	done
-	awk -v r="$work" -v run="$run" '$5 == r || index($5, r "/") == 1 || index($5, run "/") == 1 { print $5 }' /proc/self/mountinfo |
-		sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-	rm -rf "$run" "$work"
-	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-	# Networks outlive the daemon by design: remove this root's bridges, veths and table.
-	for l in $(own_links); do ip link del "$l" 2>/dev/null; done
-	nft delete table ip "berth-$tag" 2>/dev/null
+	remove_root
 	[ $rc -ne 0 ] && echo "bench FAILED (exit $rc)" >&2
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-B() { "$berth" --root "$root" "$@"; }
-say() { printf '%s\n' "$*"; }
-table() { if command -v column >/dev/null; then column -t -s $'\t'; else cat; fi; }
 # median reads numbers, one a line, and prints their median.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

@@ -27,43 +27,19 @@ run=/run/berth-$tag
 runc_root=$work/runc-state
 runc_id=bench-runc-$tag
 image=bench/busybox:latest
+. "$here/lib.sh"
 
 cleanup() {
 	local rc=$?
 	set +e
 	runc --root "$runc_root" delete -f "$runc_id" >/dev/null 2>&1
-	if [ -S "$run/berth.sock" ]; then
-		ids=$("$berth" --root "$root" container ls -aq 2>/dev/null)
-		[ -n "$ids" ] && "$berth" --root "$root" container rm -f $ids >/dev/null 2>&1
-	fi
-	pkill -TERM -f -- "daemon --root $root" 2>/dev/null
-	for _ in $(seq 50); do pgrep -f -- "daemon --root $root" >/dev/null || break; sleep 0.1; done
-	pkill -KILL -f -- "$root" 2>/dev/null
-	pkill -KILL -f -- "$run/" 2>/dev/null
-	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag" /sys/fs/cgroup/*/berth-bench-"$tag" /sys/fs/cgroup/berth-bench-"$tag"; do
-		[ -d "$d" ] || continue
-		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	done
-	awk -v r="$work" -v run="$run" '$5 == r || index($5, r "/") == 1 || index($5, run "/") == 1 { print $5 }' /proc/self/mountinfo |
-		sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-	rm -rf "$run" "$work"
-	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag" /sys/fs/cgroup/*/berth-bench-"$tag" /sys/fs/cgroup/berth-bench-"$tag"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-	# Networks outlive the daemon by design: remove the root's default bridge and table.
-	for l in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -E "^(br${tag:0:5}-|ve${tag:0:5})"); do
-		ip link del "$l" 2>/dev/null
-	done
-	nft delete table ip "berth-$tag" 2>/dev/null
+	remove_root
 	[ $rc -ne 0 ] && echo "bench FAILED (exit $rc)" >&2
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-B() { "$berth" --root "$root" "$@"; }
-say() { printf '%s\n' "$*"; }
-table() { if command -v column >/dev/null; then column -t -s $'\t'; else cat; fi; }
 
 # --- the machine -------------------------------------------------------------------------
 case $(stat -fc %T /sys/fs/cgroup) in
@@ -80,30 +56,16 @@ B image import --change 'CMD ["sh"]' "$work/rootfs" "$image" >/dev/null
 # A warm daemon: started, image unpacked, first container run.
 for _ in 1 2 3; do timeout 60 "$berth" --root "$root" container run --rm --network none "$image" /bin/true; done
 
-# runc's bundle gets berth's own spec for the same image: copy a live container's
-# config.json, point it at a plain copy of the rootfs, run /bin/true, and give it copies
-# of the container's /etc/hostname, hosts and resolv.conf (their sources go with it).
+# runc's bundle gets berth's own spec for the same image (lib.sh's runc_spec), from a
+# live container, running /bin/true in its own cgroup.
 id=$(B container run -d --network none "$image" sleep 1000)
 bundle=$work/bundle
-mkdir -p "$bundle/etc" "$runc_root"
+mkdir -p "$bundle" "$runc_root"
 cp -a "$work/rootfs" "$bundle/rootfs"
 spec_src=$run/c/$id/config.json
 [ -f "$spec_src" ] || { echo "run.sh: berth's spec is not at $spec_src" >&2; exit 1; }
-for m in $(jq -r --arg root "$root" '.mounts[] | select((.source // "") | startswith($root)) | .source' "$spec_src"); do
-	cp "$m" "$bundle/etc/$(basename "$m")"
-done
-# Limits above the host's hard limit cannot be set without CAP_SYS_RESOURCE: berth's
-# libcontainer then keeps the host's limit, the host's runc fails; give runc what berth got.
-nofile=$(ulimit -Hn)
-[ "$nofile" = unlimited ] && nofile=1048576
-jq --arg rootfs "$bundle/rootfs" --arg root "$root" --arg etc "$bundle/etc" --arg cg "/berth-bench-$tag/runc" \
-	--argjson nofile "$nofile" '
-	.root.path = $rootfs
-	| .process.args = ["/bin/true"] | .process.terminal = false
-	| .mounts |= map(if ((.source // "") | startswith($root)) then .source = ($etc + "/" + (.source | split("/") | last)) else . end)
-	| .linux.cgroupsPath = $cg
-	| .process.rlimits |= map(if .type == "RLIMIT_NOFILE" then .hard = ([.hard, $nofile] | min) | .soft = ([.soft, $nofile] | min) else . end)
-' "$spec_src" >"$bundle/config.json"
+runc_spec "$spec_src" "$bundle/rootfs" "$bundle/etc" |
+	jq --arg cg "/berth-bench-$tag/runc" '.process.args = ["/bin/true"] | .linux.cgroupsPath = $cg' >"$bundle/config.json"
 B container rm -f "$id" >/dev/null
 say "runc bundle: berth's spec with $(jq '.mounts | length' "$bundle/config.json") mounts, seccomp $(jq -r 'if .linux.seccomp then "on" else "off" end' "$bundle/config.json"), $(jq '.process.capabilities.effective | length' "$bundle/config.json") capabilities, namespaces $(jq -r '[.linux.namespaces[].type] | join(",")' "$bundle/config.json")"
 # Fail here, not in the middle of hyperfine, if runc rejects the bundle.

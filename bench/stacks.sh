@@ -33,44 +33,20 @@ tag=$(printf %s "$root" | sha256sum | cut -c1-8)
 run=/run/berth-$tag
 runc_root=$work/runc-state
 image=bench/busybox:latest
+. "$here/lib.sh"
 
 runc_ids() { runc --root "$runc_root" list -q 2>/dev/null || true; }
 cleanup() {
 	local rc=$?
 	set +e
 	if $have_runc; then for id in $(runc_ids); do runc --root "$runc_root" delete -f "$id" >/dev/null 2>&1; done; fi
-	if [ -S "$run/berth.sock" ]; then
-		ids=$("$berth" --root "$root" container ls -aq 2>/dev/null)
-		[ -n "$ids" ] && "$berth" --root "$root" container rm -f $ids >/dev/null 2>&1
-	fi
-	pkill -TERM -f -- "daemon --root $root" 2>/dev/null
-	for _ in $(seq 50); do pgrep -f -- "daemon --root $root" >/dev/null || break; sleep 0.1; done
-	pkill -KILL -f -- "$root" 2>/dev/null
-	pkill -KILL -f -- "$run/" 2>/dev/null
-	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag" /sys/fs/cgroup/*/berth-bench-"$tag" /sys/fs/cgroup/berth-bench-"$tag"; do
-		[ -d "$d" ] || continue
-		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	done
-	awk -v r="$work" -v run="$run" '$5 == r || index($5, r "/") == 1 || index($5, run "/") == 1 { print $5 }' /proc/self/mountinfo |
-		sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-	rm -rf "$run" "$work"
-	# Networks outlive the daemon by design: remove this root's bridges, veths and table.
-	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^(br${tag:0:5}-|ve${tag:0:5})"); do
-		ip link delete "$l" 2>/dev/null
-	done
-	nft delete table ip "berth-$tag" 2>/dev/null
-	for d in /sys/fs/cgroup/*/berth-"$tag" /sys/fs/cgroup/berth-"$tag" /sys/fs/cgroup/*/berth-bench-"$tag" /sys/fs/cgroup/berth-bench-"$tag"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
+	remove_root
 	[ $rc -ne 0 ] && echo "stacks bench FAILED (exit $rc)" >&2
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-B() { "$berth" --root "$root" "$@"; }
-say() { printf '%s\n' "$*"; }
-table() { if command -v column >/dev/null; then column -t -s $'\t'; else cat; fi; }
 now() { date +%s%N; }
 # ms START: milliseconds since START (from now), two decimals.
 ms() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'; }
@@ -136,20 +112,8 @@ if $have_runc; then
 	id=$(B ps -f "$work/ref/compose.yaml" -q)
 	spec_src=$run/c/$id/config.json
 	[ -f "$spec_src" ] || { echo "stacks.sh: berth's spec is not at $spec_src" >&2; exit 1; }
-	mkdir -p "$work/etc" "$runc_root"
-	for m in $(jq -r --arg root "$root" '.mounts[] | select((.source // "") | startswith($root)) | .source' "$spec_src"); do
-		cp "$m" "$work/etc/$(basename "$m")"
-	done
-	nofile=$(ulimit -Hn)
-	[ "$nofile" = unlimited ] && nofile=1048576
-	# Same spec; a plain rootfs instead of the overlay, copies of the /etc binds, its own
-	# cgroup, and a new network namespace with only loopback (runc sets up no network).
-	jq --arg rootfs "$work/rootfs" --arg root "$root" --arg etc "$work/etc" --argjson nofile "$nofile" '
-		.root.path = $rootfs | .process.terminal = false
-		| .mounts |= map(if ((.source // "") | startswith($root)) then .source = ($etc + "/" + (.source | split("/") | last)) else . end)
-		| .linux.namespaces |= map(if .type == "network" then del(.path) else . end)
-		| .process.rlimits |= map(if .type == "RLIMIT_NOFILE" then .hard = ([.hard, $nofile] | min) | .soft = ([.soft, $nofile] | min) else . end)
-	' "$spec_src" >"$work/spec.json"
+	mkdir -p "$runc_root"
+	runc_spec "$spec_src" "$work/rootfs" "$work/etc" >"$work/spec.json"
 	B down -f "$work/ref/compose.yaml" -t 0 >/dev/null 2>&1
 	max=5
 	for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
