@@ -209,16 +209,27 @@ func (e *Engine) readopt() error {
 }
 
 func (e *Engine) cleanupRuntime(id string) {
+	e.releaseSandboxAndRoot(id)
+	e.deleteRuntimeState(id)
+}
+
+// releaseSandboxAndRoot releases a stopped container's network (addresses, ports,
+// rules, namespace) and unmounts its root, unless a copy still uses it.
+func (e *Engine) releaseSandboxAndRoot(id string) {
 	if err := e.net.RemoveSandbox(context.Background(), id); err != nil {
 		e.log.Warn("remove network sandbox", "container", id[:12], "err", err)
-	}
-	if err := e.rt.Delete(context.Background(), id); err != nil {
-		e.log.Warn("delete runtime state", "container", id[:12], "err", err)
 	}
 	if e.copying(id) {
 		return // the last copy unmounts the root
 	}
 	if err := e.images.Unmount(id); err != nil {
 		e.log.Warn("unmount root", "container", id[:12], "err", err)
+	}
+}
+
+// deleteRuntimeState deletes a stopped container's cgroups, libcontainer state and bundle.
+func (e *Engine) deleteRuntimeState(id string) {
+	if err := e.rt.Delete(context.Background(), id); err != nil {
+		e.log.Warn("delete runtime state", "container", id[:12], "err", err)
 	}
 }

@@ -371,12 +371,7 @@ func (e *Engine) autoRemoved(id string, code int, at time.Time) bool {
 	// The network and the mount go before the answer; the runtime's files and cgroups
 	// after it. A crash in between leaves them without a record, and the next daemon
 	// deletes them.
-	if err := e.net.RemoveSandbox(context.Background(), id); err != nil {
-		e.log.Warn("remove network sandbox", "container", id[:12], "err", err)
-	}
-	if err := e.images.Unmount(id); err != nil {
-		e.log.Warn("unmount root", "container", id[:12], "err", err)
-	}
+	e.releaseSandboxAndRoot(id)
 	e.log.Info("container exited", "container", id[:12], "name", c.Name, "code", code)
 	tr := time.Now()
 	defer func() {
@@ -387,9 +382,7 @@ func (e *Engine) autoRemoved(id string, code int, at time.Time) bool {
 		e.log.Error("auto-remove", "container", id[:12], "err", err)
 		// The record stays: record the exit, so the container does not look alive, and
 		// delete its runtime now, before a start can come.
-		if err := e.rt.Delete(context.Background(), id); err != nil {
-			e.log.Warn("delete runtime state", "container", id[:12], "err", err)
-		}
+		e.deleteRuntimeState(id)
 		if _, err := e.containers.Update(id, func(r *store.Container) error {
 			r.State.Status, r.State.ExitCode, r.State.FinishedAt, r.State.Pid = container.StateExited, code, at, 0
 			return nil
@@ -413,8 +406,6 @@ func (e *Engine) deleteRuntimeLater(id string) {
 	e.running.Add(1)
 	go func() {
 		defer e.running.Done()
-		if err := e.rt.Delete(context.Background(), id); err != nil {
-			e.log.Warn("delete runtime state", "container", id[:12], "err", err)
-		}
+		e.deleteRuntimeState(id)
 	}()
 }
