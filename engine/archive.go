@@ -2,6 +2,7 @@ package engine
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,16 +10,15 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/containerd/errdefs"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/moby/api/types/container"
 
 	"berth/store"
+	"berth/untar"
 )
 
 // Copying in and out of a container works on its root filesystem (the overlay mount of
@@ -301,19 +301,15 @@ func addToArchive(tw *tar.Writer, r *os.Root, rel, name string) error {
 }
 
 // extractArchive extracts the tar r into the existing directory dst (a container path)
-// under root. An entry may not leave dst by its name; links are followed as the
-// container would, never out of root.
+// under root with untar: no entry leaves dst by its name, links resolve as the container
+// would see them, never out of root, and missing parent directories are made, as
+// dockerd does. Devices and FIFOs are skipped.
 func extractArchive(r io.Reader, root, dst string, noOverwriteDirNonDir bool) error {
 	dstRel, err := containedPath(root, path.Clean("/"+dst))
 	if err != nil {
 		return err
 	}
-	rt, err := os.OpenRoot(root)
-	if err != nil {
-		return err
-	}
-	defer rt.Close()
-	fi, err := rt.Stat(dstRel)
+	fi, err := os.Lstat(filepath.Join(root, dstRel))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("could not find the file %s in container: %w", dst, errdefs.ErrNotFound)
@@ -323,47 +319,7 @@ func extractArchive(r io.Reader, root, dst string, noOverwriteDirNonDir bool) er
 	if !fi.IsDir() {
 		return fmt.Errorf("extraction point %s is not a directory: %w", dst, errdefs.ErrInvalidArgument)
 	}
-	type dirTime struct {
-		rel string
-		t   time.Time
-	}
-	var dirs []dirTime
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read archive: %w", err)
-		}
-		name := path.Clean(strings.TrimLeft(hdr.Name, "/"))
-		if name == ".." || strings.HasPrefix(name, "../") {
-			return fmt.Errorf("archive entry %q leaves the destination: %w", hdr.Name, errdefs.ErrInvalidArgument)
-		}
-		full := path.Join("/"+dst, name)
-		var rel string
-		if name == "." {
-			rel = dstRel
-		} else {
-			parent, err := containedPath(root, path.Dir(full))
-			if err != nil {
-				return err
-			}
-			rel = filepath.Join(parent, path.Base(full))
-		}
-		if err := extractEntry(rt, root, tr, hdr, rel, full, dst, noOverwriteDirNonDir); err != nil {
-			return err
-		}
-		if hdr.Typeflag == tar.TypeDir {
-			dirs = append(dirs, dirTime{rel, hdr.ModTime})
-		}
-	}
-	// A directory's mtime changes as entries land in it, so it is set last.
-	for _, d := range slices.Backward(dirs) {
-		_ = rt.Chtimes(d.rel, d.t, d.t)
-	}
-	return nil
+	return untar.Extract(context.Background(), r, root, dst, untar.Options{Owners: true, NoOverwriteDirNonDir: noOverwriteDirNonDir})
 }
 
 // containedPath resolves container path p (all symlinks included) to a path relative to root.
@@ -377,90 +333,4 @@ func containedPath(root, p string) (string, error) {
 		return "", fmt.Errorf("path %s escapes the container's root: %w", p, errdefs.ErrInvalidArgument)
 	}
 	return rel, nil
-}
-
-func extractEntry(rt *os.Root, root string, tr *tar.Reader, hdr *tar.Header, rel, full, dst string, noOverwriteDirNonDir bool) error {
-	mode := fs.FileMode(hdr.Mode).Perm()
-	if hdr.Mode&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if hdr.Mode&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if hdr.Mode&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
-	existing, err := rt.Lstat(rel)
-	exists := err == nil
-	isDir := hdr.Typeflag == tar.TypeDir
-	if exists {
-		if noOverwriteDirNonDir && existing.IsDir() != isDir {
-			what := "directory %s with a non-directory"
-			if isDir {
-				what = "non-directory %s with a directory"
-			}
-			return fmt.Errorf("cannot overwrite "+what+": %w", full, errdefs.ErrInvalidArgument)
-		}
-		if !(isDir && existing.IsDir()) {
-			if err := rt.RemoveAll(rel); err != nil {
-				return fmt.Errorf("replace %s: %w", full, err)
-			}
-		}
-	}
-	switch hdr.Typeflag {
-	case tar.TypeDir:
-		if !exists || !existing.IsDir() {
-			if err := rt.Mkdir(rel, 0o755); err != nil {
-				return fmt.Errorf("create %s: %w", full, err)
-			}
-		}
-	case tar.TypeReg:
-		f, err := rt.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
-		if err != nil {
-			return fmt.Errorf("create %s: %w", full, err)
-		}
-		_, err = io.Copy(f, tr)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("write %s: %w", full, err)
-		}
-	case tar.TypeSymlink:
-		// The target is only text here; it is resolved inside the root whenever used.
-		if err := rt.Symlink(hdr.Linkname, rel); err != nil {
-			return fmt.Errorf("create %s: %w", full, err)
-		}
-		if err := rt.Lchown(rel, hdr.Uid, hdr.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
-			return fmt.Errorf("chown %s: %w", full, err)
-		}
-		return nil
-	case tar.TypeLink:
-		name := path.Clean(strings.TrimLeft(hdr.Linkname, "/"))
-		if name == ".." || strings.HasPrefix(name, "../") {
-			return fmt.Errorf("archive link %q leaves the destination: %w", hdr.Linkname, errdefs.ErrInvalidArgument)
-		}
-		old, err := containedPath(root, path.Join("/"+dst, name))
-		if err != nil {
-			return err
-		}
-		if err := rt.Link(old, rel); err != nil {
-			return fmt.Errorf("link %s: %w", full, err)
-		}
-		return nil
-	default:
-		// Devices and FIFOs have no place in a copy; Docker's cp skips them too on
-		// rootless hosts. Skip rather than fail the whole copy.
-		return nil
-	}
-	if err := rt.Lchown(rel, hdr.Uid, hdr.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("chown %s: %w", full, err)
-	}
-	if err := rt.Chmod(rel, mode); err != nil {
-		return fmt.Errorf("chmod %s: %w", full, err)
-	}
-	if hdr.Typeflag == tar.TypeReg {
-		_ = rt.Chtimes(rel, hdr.ModTime, hdr.ModTime)
-	}
-	return nil
 }

@@ -164,3 +164,20 @@ func TestHiddenMount(t *testing.T) {
 		}
 	}
 }
+
+// An archive whose entries lack their parent directories lands as dockerd lands it: the
+// parents are made.
+func TestExtractMakesParents(t *testing.T) {
+	root := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "a/b/c.txt", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2})
+	tw.Write([]byte("hi"))
+	tw.Close()
+	if err := extractArchive(&buf, root, "/", false); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "a/b/c.txt")); err != nil || string(b) != "hi" {
+		t.Errorf("a/b/c.txt = %q, %v", b, err)
+	}
+}

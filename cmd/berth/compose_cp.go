@@ -15,6 +15,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"berth/untar"
 )
 
 type composeCpOptions struct {
@@ -144,66 +146,10 @@ func localDestination(dst string, srcIsDir bool, top string) (dir, rename string
 }
 
 // untarLocal extracts a tar from a container into dir, its top entry renamed to rename
-// when not "". The container is not trusted: no entry may leave dir, even through links
-// made by earlier entries.
+// when not "". The container is not trusted: untar lets no entry leave dir, even through
+// links made by earlier entries.
 func untarLocal(r io.Reader, dir, rename string, keepOwner bool) error {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read archive: %w", err)
-		}
-		name := path.Clean(strings.TrimLeft(hdr.Name, "/"))
-		if rename != "" {
-			first, rest, _ := strings.Cut(name, "/")
-			if first != "." {
-				name = path.Join(rename, rest)
-			}
-		}
-		if !filepath.IsLocal(name) && name != "." {
-			return fmt.Errorf("archive entry %q leaves the destination", hdr.Name)
-		}
-		mode := fs.FileMode(hdr.Mode).Perm()
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := root.MkdirAll(name, 0o755); err != nil {
-				return err
-			}
-			_ = root.Chmod(name, mode)
-		case tar.TypeReg:
-			_ = root.Remove(name)
-			f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			_ = root.Chtimes(name, hdr.ModTime, hdr.ModTime)
-		case tar.TypeSymlink:
-			_ = root.Remove(name)
-			if err := root.Symlink(hdr.Linkname, name); err != nil {
-				return err
-			}
-		default:
-			continue
-		}
-		if keepOwner {
-			_ = root.Lchown(name, hdr.Uid, hdr.Gid)
-		}
-	}
+	return untar.Extract(context.Background(), r, dir, "/", untar.Options{Owners: keepOwner, Rename: rename})
 }
 
 func copyToService(ctx context.Context, c *client.Client, id, src, dst string, o composeCpOptions) error {

@@ -1,23 +1,25 @@
 package image
 
 import (
-	"archive/tar"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/containerd/errdefs"
-	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sys/unix"
+
+	"berth/untar"
 )
 
 // Annotations that name an image in an OCI layout index.
@@ -81,84 +83,76 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// extractArchive writes the regular files, directories and symlinks of the
-// archive into dir; names that climb out of dir are refused, and symlinks
-// are only ever followed with securejoin.
+// Bounds on the JSON an archive holds, read into memory whole: far above any real
+// image's, so a crafted archive gets an error rather than an allocation.
+const (
+	maxManifestBytes = 4 << 20  // manifest.json, index.json, image manifests and indexes
+	maxConfigBytes   = 16 << 20 // image configs (their history can be long)
+	maxIndexDepth    = 4        // indexes nested in indexes
+)
+
+// extractArchive unpacks the archive into dir with untar: no entry lands outside dir,
+// and no device node or FIFO is made.
 func extractArchive(ctx context.Context, r io.Reader, dir string) error {
 	dr, err := decompress(r)
 	if err != nil {
 		return errorf(errdefs.ErrInvalidArgument, "archive is not a tar (or gzip of one): %w", err)
 	}
 	defer dr.Close()
-	tr := tar.NewReader(dr)
-	n := 0
-	for ; ; n++ {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			if n == 0 {
-				return errorf(errdefs.ErrInvalidArgument, "archive is empty")
-			}
-			return nil
-		}
-		if err != nil {
-			return errorf(errdefs.ErrInvalidArgument, "archive is truncated or corrupt: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := cleanName(hdr.Name)
-		if err != nil {
-			return err
-		}
-		if rel == "." {
-			continue
-		}
-		parent, err := securejoin.SecureJoin(dir, path.Dir(rel))
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(parent, 0o700); err != nil {
-			return err
-		}
-		target := filepath.Join(parent, path.Base(rel))
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o700); err != nil {
-				return err
-			}
-		case tar.TypeReg, tar.TypeRegA:
-			os.Remove(target)
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return errorf(errdefs.ErrInvalidArgument, "archive is truncated or corrupt: %w reading %s", err, rel)
-			}
-		case tar.TypeSymlink:
-			os.Remove(target)
-			if err := os.Symlink(hdr.Linkname, target); err != nil {
-				return err
-			}
-		}
+	cr := &countReader{r: dr}
+	if err := untar.Extract(ctx, cr, dir, "/", untar.Options{}); err != nil {
+		return err
 	}
+	if cr.n == 0 {
+		return errorf(errdefs.ErrInvalidArgument, "archive is empty")
+	}
+	return nil
 }
 
-// readIn reads a file of an extracted archive, resolving symlinks inside it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// openIn opens the regular file rel of an extracted archive. Symlinks resolve inside
+// dir, as inside a chroot, so no link in an archive reaches a file of the host.
 func openIn(dir, rel string) (*os.File, error) {
-	p, err := securejoin.SecureJoin(dir, rel)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
+	h, err := pathrs.OpenInRoot(dir, rel)
 	if err != nil {
 		return nil, errorf(errdefs.ErrInvalidArgument, "archive lacks %s", rel)
 	}
-	return f, nil
+	defer h.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, errorf(errdefs.ErrInvalidArgument, "%s in the archive is not a regular file", rel)
+	}
+	return pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
+}
+
+// readIn reads the regular file rel of an extracted archive, refusing one over limit bytes.
+func readIn(dir, rel string, limit int64) ([]byte, error) {
+	f, err := openIn(dir, rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errorf(errdefs.ErrInvalidArgument, "%s in the archive is larger than %d MiB; it cannot be an image's metadata", rel, limit>>20)
+	}
+	return b, nil
 }
 
 // dockerManifest is an entry of a docker-save manifest.json.
@@ -169,24 +163,17 @@ type dockerManifest struct {
 }
 
 func dockerSources(dir string) ([]source, error) {
-	f, err := openIn(dir, "manifest.json")
+	raw, err := readIn(dir, "manifest.json", maxManifestBytes)
 	if err != nil {
 		return nil, err
 	}
 	var ms []dockerManifest
-	err = json.NewDecoder(f).Decode(&ms)
-	f.Close()
-	if err != nil {
+	if err := json.Unmarshal(raw, &ms); err != nil {
 		return nil, errorf(errdefs.ErrInvalidArgument, "manifest.json: %w", err)
 	}
 	var srcs []source
 	for _, m := range ms {
-		cf, err := openIn(dir, m.Config)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := io.ReadAll(cf)
-		cf.Close()
+		raw, err := readIn(dir, m.Config, maxConfigBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -212,21 +199,17 @@ func dockerSources(dir string) ([]source, error) {
 }
 
 func ociSources(dir string) ([]source, error) {
-	idx, err := layout.ImageIndexFromPath(dir)
+	raw, err := readIn(dir, "index.json", maxManifestBytes)
 	if err != nil {
-		return nil, errorf(errdefs.ErrInvalidArgument, "index.json: %w", err)
+		return nil, err
 	}
-	im, err := idx.IndexManifest()
+	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 	if err != nil {
 		return nil, errorf(errdefs.ErrInvalidArgument, "index.json: %w", err)
 	}
 	var srcs []source
 	for _, d := range im.Manifests {
-		img, err := pickImage(idx, d)
-		if err != nil {
-			return nil, err
-		}
-		src, err := imageSource(img)
+		src, err := ociImage(dir, d, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -236,6 +219,76 @@ func ociSources(dir string) ([]source, error) {
 		srcs = append(srcs, src)
 	}
 	return srcs, nil
+}
+
+// readBlob reads the blob d names from an OCI layout, checking its size and digest.
+func readBlob(dir string, d v1.Descriptor, limit int64) ([]byte, error) {
+	if d.Digest.Algorithm != "sha256" {
+		return nil, errorf(errdefs.ErrInvalidArgument, "blob %s: only sha256 digests are supported", d.Digest)
+	}
+	if d.Size > limit {
+		return nil, errorf(errdefs.ErrInvalidArgument, "blob %s is %d bytes, larger than %d MiB; it cannot be an image's metadata", d.Digest, d.Size, limit>>20)
+	}
+	b, err := readIn(dir, blobPathIn(d.Digest), limit)
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != d.Digest.Hex {
+		return nil, errorf(errdefs.ErrInvalidArgument, "blob %s does not match its digest", d.Digest)
+	}
+	return b, nil
+}
+
+func blobPathIn(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+
+// ociImage returns the image d describes, choosing linux/GOARCH from an index.
+func ociImage(dir string, d v1.Descriptor, depth int) (source, error) {
+	if d.MediaType.IsIndex() {
+		if depth >= maxIndexDepth {
+			return source{}, errorf(errdefs.ErrInvalidArgument, "index %s: indexes nest deeper than %d", d.Digest, maxIndexDepth)
+		}
+		raw, err := readBlob(dir, d, maxManifestBytes)
+		if err != nil {
+			return source{}, err
+		}
+		cm, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+		if err != nil {
+			return source{}, errorf(errdefs.ErrInvalidArgument, "index %s: %w", d.Digest, err)
+		}
+		want := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+		for _, c := range cm.Manifests {
+			if c.Platform == nil || c.Platform.Satisfies(want) || len(cm.Manifests) == 1 {
+				return ociImage(dir, c, depth+1)
+			}
+		}
+		return source{}, errorf(errdefs.ErrNotFound, "index %s has no image for linux/%s", d.Digest, runtime.GOARCH)
+	}
+	raw, err := readBlob(dir, d, maxManifestBytes)
+	if err != nil {
+		return source{}, err
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		return source{}, errorf(errdefs.ErrInvalidArgument, "image %s: %w", d.Digest, err)
+	}
+	cfg, err := readBlob(dir, m.Config, maxConfigBytes)
+	if err != nil {
+		return source{}, err
+	}
+	mt := m.MediaType
+	if mt == "" {
+		mt = d.MediaType
+	}
+	src := source{rawConfig: cfg, rawManifest: raw, manifestMediaType: string(mt)}
+	for _, l := range m.Layers {
+		if l.Digest.Algorithm != "sha256" {
+			return source{}, errorf(errdefs.ErrInvalidArgument, "layer %s: only sha256 digests are supported", l.Digest)
+		}
+		p := blobPathIn(l.Digest)
+		src.layers = append(src.layers, layerSource{digest: l.Digest.String(), mediaType: string(l.MediaType),
+			open: func() (io.ReadCloser, error) { return openIn(dir, p) }})
+	}
+	return src, nil
 }
 
 // ociName returns the canonical tag an index entry's annotations give, or "".
@@ -250,32 +303,6 @@ func ociName(a map[string]string) string {
 		}
 	}
 	return ""
-}
-
-// pickImage returns the image d describes, choosing linux/GOARCH from an index.
-func pickImage(idx v1.ImageIndex, d v1.Descriptor) (v1.Image, error) {
-	if !d.MediaType.IsIndex() {
-		img, err := idx.Image(d.Digest)
-		if err != nil {
-			return nil, errorf(errdefs.ErrInvalidArgument, "image %s: %w", d.Digest, err)
-		}
-		return img, nil
-	}
-	child, err := idx.ImageIndex(d.Digest)
-	if err != nil {
-		return nil, errorf(errdefs.ErrInvalidArgument, "index %s: %w", d.Digest, err)
-	}
-	cm, err := child.IndexManifest()
-	if err != nil {
-		return nil, errorf(errdefs.ErrInvalidArgument, "index %s: %w", d.Digest, err)
-	}
-	want := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	for _, c := range cm.Manifests {
-		if c.Platform == nil || c.Platform.Satisfies(want) || len(cm.Manifests) == 1 {
-			return pickImage(child, c)
-		}
-	}
-	return nil, errorf(errdefs.ErrNotFound, "index %s has no image for linux/%s", d.Digest, runtime.GOARCH)
 }
 
 // imageSource describes a ggcr image (from a layout, a registry or mutate).

@@ -96,3 +96,29 @@ func TestUnpackWhiteouts(t *testing.T) {
 		t.Error("setuid bit lost")
 	}
 }
+
+// A whiteout may name only an entry of its own directory: ".wh.." and ".wh..." would
+// remove the directory or its parent.
+func TestUnpackWhiteoutEscapes(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("whiteouts need root")
+	}
+	for _, name := range []string{".wh..", ".wh...", "d/.wh...", ".wh."} {
+		t.Run(name, func(t *testing.T) {
+			top := t.TempDir()
+			dest := filepath.Join(top, "layer")
+			os.MkdirAll(filepath.Join(dest, "d"), 0o755)
+			os.WriteFile(filepath.Join(top, "keep"), nil, 0o644)
+			err := unpack(bytes.NewReader(tarBytes(t, entry{name: name, typ: tar.TypeReg})), dest)
+			if !errdefs.IsInvalidArgument(err) {
+				t.Errorf("err = %v, want an invalid argument", err)
+			}
+			if fi, err := os.Lstat(dest); err != nil || !fi.IsDir() {
+				t.Errorf("the layer directory was replaced: %v", err)
+			}
+			if _, err := os.Lstat(filepath.Join(top, "keep")); err != nil {
+				t.Errorf("the directory above the layer changed: %v", err)
+			}
+		})
+	}
+}
