@@ -270,6 +270,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, errNotModified):
 		return http.StatusNotModified
+	case errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge
 	case errdefs.IsNotFound(err):
 		return http.StatusNotFound
 	case errdefs.IsInvalidArgument(err):
@@ -296,7 +298,8 @@ func statusOf(err error) int {
 func message(err error) string {
 	m := err.Error()
 	for _, sfx := range []string{": not found", ": invalid argument", ": conflict", ": already exists",
-		": permission denied", ": unavailable", ": not implemented", ": failed precondition", ": unauthenticated"} {
+		": permission denied", ": unavailable", ": not implemented", ": failed precondition", ": unauthenticated",
+		": too large"} {
 		m = strings.TrimSuffix(m, sfx)
 	}
 	return m
