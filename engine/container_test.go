@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/containerd/errdefs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 
 	"berth/engine/image"
 )
@@ -160,24 +162,88 @@ func TestUnsupportedSettingsWarn(t *testing.T) {
 	}
 }
 
-func TestValidateHostConfig(t *testing.T) {
+func TestValidateCreate(t *testing.T) {
+	res := func(r container.Resources) container.HostConfig { return container.HostConfig{Resources: r} }
+	ncpu := numCPU()
 	tests := []struct {
 		name string
+		cfg  container.Config
 		hc   container.HostConfig
-		ok   bool
+		msg  string // "" accepts
 	}{
-		{"defaults", container.HostConfig{}, true},
-		{"memory too small", container.HostConfig{Resources: container.Resources{Memory: 1 << 20}}, false},
-		{"too many cpus", container.HostConfig{Resources: container.Resources{NanoCPUs: 1e12}}, false},
-		{"unknown cap", container.HostConfig{CapAdd: []string{"FLY"}}, false},
-		{"bad security opt", container.HostConfig{SecurityOpt: []string{"apparmor=x"}}, false},
-		{"nnp", container.HostConfig{SecurityOpt: []string{"no-new-privileges"}}, true},
+		{name: "defaults"},
+		{name: "nnp", hc: container.HostConfig{SecurityOpt: []string{"no-new-privileges"}}},
+		{name: "swap unlimited", hc: res(container.Resources{Memory: 64 << 20, MemorySwap: -1})},
+		{name: "swap above memory", hc: res(container.Resources{Memory: 64 << 20, MemorySwap: 128 << 20})},
+		{name: "cpu quota and period", hc: res(container.Resources{CPUQuota: 50000, CPUPeriod: 100000})},
+		{name: "unlimited cpu quota", hc: res(container.Resources{CPUQuota: -1})},
+		{name: "absolute workdir", cfg: container.Config{WorkingDir: "/app"}},
+		{name: "env without value", cfg: container.Config{Env: []string{"A", "B="}}},
+		{name: "bind", hc: container.HostConfig{Binds: []string{"/h:/c", "vol:/data:ro"}}},
+		{name: "negative memory", hc: res(container.Resources{Memory: -1}),
+			msg: "Minimum memory limit allowed is 6MB"},
+		{name: "memory too small", hc: res(container.Resources{Memory: 1 << 20}),
+			msg: "Minimum memory limit allowed is 6MB"},
+		{name: "swap below memory", hc: res(container.Resources{Memory: 64 << 20, MemorySwap: 32 << 20}),
+			msg: "Minimum memoryswap limit should be larger than memory limit, see usage"},
+		{name: "swap without memory", hc: res(container.Resources{MemorySwap: 32 << 20}),
+			msg: "You should always set the Memory limit when using Memoryswap limit, see usage"},
+		{name: "too many cpus", hc: res(container.Resources{NanoCPUs: 1e15}),
+			msg: fmt.Sprintf("range of CPUs is from 0.01 to %[1]d.00, as there are only %[1]d CPUs available", ncpu)},
+		{name: "negative cpus", hc: res(container.Resources{NanoCPUs: -1}),
+			msg: fmt.Sprintf("range of CPUs is from 0.01 to %[1]d.00, as there are only %[1]d CPUs available", ncpu)},
+		{name: "cpus and period", hc: res(container.Resources{NanoCPUs: 1e9, CPUPeriod: 100000}),
+			msg: "Conflicting options: Nano CPUs and CPU Period cannot both be set"},
+		{name: "cpus and quota", hc: res(container.Resources{NanoCPUs: 1e9, CPUQuota: 50000}),
+			msg: "Conflicting options: Nano CPUs and CPU Quota cannot both be set"},
+		{name: "negative cpu shares", hc: res(container.Resources{CPUShares: -2}),
+			msg: "invalid CPU shares (-2): value must be a positive integer"},
+		{name: "cpu period too short", hc: res(container.Resources{CPUPeriod: 999}),
+			msg: "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)"},
+		{name: "cpu period too long", hc: res(container.Resources{CPUPeriod: 1000001}),
+			msg: "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)"},
+		{name: "cpu quota too small", hc: res(container.Resources{CPUQuota: 999}),
+			msg: "CPU cfs quota can not be less than 1ms (i.e. 1000)"},
+		{name: "negative shm size", hc: container.HostConfig{ShmSize: -1},
+			msg: "SHM size can not be less than 0"},
+		{name: "relative workdir", cfg: container.Config{WorkingDir: "app"},
+			msg: "the working directory 'app' is invalid, it needs to be an absolute path"},
+		{name: "env without name", cfg: container.Config{Env: []string{"A=1", "=x"}},
+			msg: "invalid environment variable: =x"},
+		{name: "empty env entry", cfg: container.Config{Env: []string{""}},
+			msg: "invalid environment variable: "},
+		{name: "hostname too long", cfg: container.Config{Hostname: strings.Repeat("h", 65)},
+			msg: `hostname "` + strings.Repeat("h", 65) + `" is too long (maximum 64 bytes)`},
+		{name: "bind on root", hc: container.HostConfig{Binds: []string{"/h:/"}},
+			msg: `invalid volume specification: '/h:/': invalid mount config for type "bind": invalid specification: destination can't be '/'`},
+		{name: "bind on root, unclean", hc: container.HostConfig{Binds: []string{"/h:/x/..:ro"}},
+			msg: `invalid volume specification: '/h:/x/..:ro': invalid mount config for type "bind": invalid specification: destination can't be '/'`},
+		{name: "volume on root", hc: container.HostConfig{Binds: []string{"data:/"}},
+			msg: `invalid volume specification: 'data:/': invalid mount config for type "volume": invalid specification: destination can't be '/'`},
+		{name: "bind relative", hc: container.HostConfig{Binds: []string{"/tmp:tmp"}},
+			msg: `invalid volume specification: '/tmp:tmp': invalid mount config for type "bind": invalid mount path: 'tmp' mount path must be absolute`},
+		{name: "mount on root", hc: container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeBind, Source: "/h", Target: "/"}}},
+			msg: `invalid mount config for type "bind": invalid specification: destination can't be '/'`},
+		{name: "mount without target", hc: container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume}}},
+			msg: `invalid mount config for type "volume": field Target must not be empty`},
+		{name: "tmpfs on root", hc: container.HostConfig{Tmpfs: map[string]string{"/": ""}},
+			msg: `invalid specification: destination can't be '/'`},
+		{name: "unknown cap", hc: container.HostConfig{CapAdd: []string{"FLY"}},
+			msg: `cap-add: unknown capability "CAP_FLY"`},
+		{name: "bad security opt", hc: container.HostConfig{SecurityOpt: []string{"apparmor=x"}},
+			msg: `security-opt "apparmor=x" is not supported; berth knows no-new-privileges and seccomp=unconfined`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := validateHostConfig(&tt.hc)
-			if (err == nil) != tt.ok || (err != nil && !errdefs.IsInvalidArgument(err)) {
-				t.Errorf("got %v", err)
+			err := validateCreate("", &tt.cfg, &tt.hc, nil)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !errdefs.IsInvalidArgument(err) || strings.TrimSuffix(err.Error(), ": invalid argument") != tt.msg {
+				t.Errorf("got  %v\nwant %s", err, tt.msg)
 			}
 		})
 	}
