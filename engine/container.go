@@ -117,9 +117,13 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	return c, warnings, nil
 }
 
-// validateCreate refuses, before anything is made, a create that Docker refuses. It is
-// the engine's check, so that the API and stacks share it.
+// validateCreate refuses, before anything is made, a create that Docker refuses or that
+// would store more than the limits allow. It is the engine's check, so that the API and
+// stacks share it.
 func validateCreate(name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) error {
+	if err := checkLimits(name, cfg, hc, nc); err != nil {
+		return err
+	}
 	if name != "" && !validName.MatchString(name) {
 		return fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errdefs.ErrInvalidArgument)
 	}
@@ -140,8 +144,8 @@ func validateConfig(cfg *container.Config) error {
 			return fmt.Errorf("invalid environment variable: %s: %w", kv, errdefs.ErrInvalidArgument)
 		}
 	}
-	if len(cfg.Hostname) > 64 {
-		return fmt.Errorf("hostname %q is too long (maximum %d bytes): %w", cfg.Hostname, 64, errdefs.ErrInvalidArgument)
+	if len(cfg.Hostname) > maxHostnameBytes {
+		return fmt.Errorf("hostname %q is too long (maximum %d bytes): %w", cfg.Hostname, maxHostnameBytes, errdefs.ErrInvalidArgument)
 	}
 	return nil
 }

@@ -248,3 +248,63 @@ func TestValidateCreate(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateLimits(t *testing.T) {
+	many := func(n int, f func(i int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = f(i)
+		}
+		return out
+	}
+	labels := func(n int) map[string]string {
+		m := map[string]string{}
+		for i := range n {
+			m[fmt.Sprint("l", i)] = "v"
+		}
+		return m
+	}
+	long := strings.Repeat("x", maxEntryBytes)
+	tests := []struct {
+		name  string
+		cname string
+		cfg   container.Config
+		hc    container.HostConfig
+		msg   string // "" accepts
+	}{
+		{name: "at the limits", cname: strings.Repeat("n", maxNameBytes),
+			cfg: container.Config{Labels: labels(maxEntries), Env: []string{"A=" + long[2:]}, Cmd: []string{long[:1000]}}},
+		{name: "name too long", cname: strings.Repeat("n", maxNameBytes+1),
+			msg: "container name: 256 bytes, over the limit of 255"},
+		{name: "too many labels", cfg: container.Config{Labels: labels(maxEntries + 1)},
+			msg: "Labels: 4097 labels, over the limit of 4096"},
+		{name: "label too long", cfg: container.Config{Labels: map[string]string{"big": long}},
+			msg: `Labels["big"]: 131075 bytes, over the limit of 131072`},
+		{name: "too many env entries", cfg: container.Config{Env: many(maxEntries+1, func(i int) string { return fmt.Sprint("E", i, "=1") })},
+			msg: "Env: 4097 entries, over the limit of 4096"},
+		{name: "env entry too long", cfg: container.Config{Env: []string{"A=1", "B=" + long}},
+			msg: "Env[1]: 131074 bytes, over the limit of 131072"},
+		{name: "too many args", cfg: container.Config{Entrypoint: []string{"sh"}, Cmd: many(maxEntries, func(int) string { return "a" })},
+			msg: "Entrypoint and Cmd: 4097 arguments, over the limit of 4096"},
+		{name: "arg too long", cfg: container.Config{Cmd: []string{"echo", long + "x"}},
+			msg: "Cmd[1]: 131073 bytes, over the limit of 131072"},
+		{name: "config too large", cfg: container.Config{Env: many(10, func(i int) string { return fmt.Sprint("E", i, "=", long[:120<<10]) })},
+			msg: "container config (Config, HostConfig and NetworkingConfig as JSON)"},
+		{name: "binds too large", hc: container.HostConfig{Binds: many(2000, func(i int) string { return "/" + long[:600] + ":/c" })},
+			msg: "container config (Config, HostConfig and NetworkingConfig as JSON)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := validateCreate(tt.cname, &tt.cfg, &tt.hc, nil)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !errdefs.IsInvalidArgument(err) || !strings.HasPrefix(err.Error(), tt.msg) {
+				t.Errorf("got  %v\nwant %s", err, tt.msg)
+			}
+		})
+	}
+}
