@@ -25,6 +25,7 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "over the limit", body: `{"Image":"` + strings.Repeat("a", maxJSONBody) + `"}`, code: 413},
 		{name: "endless whitespace", body: strings.Repeat(" ", maxJSONBody+1), code: 413},
 		{name: "malformed", body: `{"Image":`, code: 400},
+		{name: "too deep", body: strings.Repeat("[", 10001) + strings.Repeat("]", 10001), code: 400},
 		{name: "wrong type", body: `{"Image":1}`, code: 400},
 		{name: "empty", body: ``, code: 400, empty: true},
 	}
