@@ -180,14 +180,23 @@ func (s *Server) containerList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) {
+// createRequest reads a create's body: the part of a create the API checks before the
+// engine checks the rest.
+func createRequest(w http.ResponseWriter, r *http.Request) (container.CreateRequest, error) {
 	var req container.CreateRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("invalid create request: %v: %w", err, errdefs.ErrInvalidArgument))
-		return
+	if err := decodeJSON(w, r, "create", &req); err != nil {
+		return req, err
 	}
 	if req.Config == nil {
-		writeError(w, fmt.Errorf("config cannot be empty in order to create a container: %w", errdefs.ErrInvalidArgument))
+		return req, fmt.Errorf("config cannot be empty in order to create a container: %w", errdefs.ErrInvalidArgument)
+	}
+	return req, nil
+}
+
+func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) {
+	req, err := createRequest(w, r)
+	if err != nil {
+		writeError(w, err)
 		return
 	}
 	c, warnings, err := s.eng.Create(r.Context(), r.URL.Query().Get("name"), req.Config, req.HostConfig, req.NetworkingConfig)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -105,8 +104,8 @@ func (s *Server) networkInspect(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) {
 	var req network.CreateRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("invalid network create request: %v: %w", err, errdefs.ErrInvalidArgument))
+	if err := decodeJSON(w, r, "network create", &req); err != nil {
+		writeError(w, err)
 		return
 	}
 	spec := netstack.NetworkSpec{Name: req.Name, Driver: req.Driver, Options: req.Options, Internal: req.Internal, Labels: req.Labels}
@@ -152,8 +151,8 @@ func (s *Server) networkRemove(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) networkConnect(w http.ResponseWriter, r *http.Request) {
 	var req network.ConnectRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("invalid connect request: %v: %w", err, errdefs.ErrInvalidArgument))
+	if err := decodeJSON(w, r, "connect", &req); err != nil {
+		writeError(w, err)
 		return
 	}
 	if err := s.eng.ConnectNetwork(r.Context(), r.PathValue("id"), req.Container, req.EndpointConfig); err != nil {
@@ -165,8 +164,8 @@ func (s *Server) networkConnect(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) networkDisconnect(w http.ResponseWriter, r *http.Request) {
 	var req network.DisconnectRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("invalid disconnect request: %v: %w", err, errdefs.ErrInvalidArgument))
+	if err := decodeJSON(w, r, "disconnect", &req); err != nil {
+		writeError(w, err)
 		return
 	}
 	if err := s.eng.DisconnectNetwork(r.Context(), r.PathValue("id"), req.Container, req.Force); err != nil {

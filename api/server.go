@@ -4,6 +4,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	goruntime "runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,9 +68,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Api-Version", version.APIVersion)
 	w.Header().Set("Server", "berth/"+version.Version+" ("+goruntime.GOOS+")")
 	if v, rest, ok := versionPrefix(r.URL.Path); ok {
-		if compareVersions(v, version.MinAPIVersion) < 0 {
-			writeError(w, fmt.Errorf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version: %w",
-				v, version.MinAPIVersion, errdefs.ErrInvalidArgument))
+		if err := checkVersion(v); err != nil {
+			writeError(w, err)
 			return
 		}
 		r.URL.Path = rest
@@ -78,6 +77,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// checkVersion refuses a client's API version outside the range berth speaks, with
+// Docker's words.
+func checkVersion(v string) error {
+	if compareVersions(v, version.MinAPIVersion) < 0 {
+		return fmt.Errorf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version: %w",
+			v, version.MinAPIVersion, errdefs.ErrInvalidArgument)
+	}
+	if compareVersions(v, version.APIVersion) > 0 {
+		return fmt.Errorf("client version %s is too new. Maximum supported API version is %s: %w",
+			v, version.APIVersion, errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// versionPrefix splits "/v1.51/rest" into "1.51" and "/rest". A version is digits and
+// dots, as Docker's router matches it.
 func versionPrefix(p string) (v, rest string, ok bool) {
 	if !strings.HasPrefix(p, "/v") {
 		return "", p, false
@@ -87,28 +102,29 @@ func versionPrefix(p string) (v, rest string, ok bool) {
 		return "", p, false
 	}
 	v = p[2 : i+1]
-	if _, err := strconv.ParseFloat(v, 64); err != nil {
+	if v == "" || strings.Trim(v, "0123456789.") != "" {
 		return "", p, false
 	}
 	return v, p[i+1:], true
 }
 
-// compareVersions compares dotted versions numerically ("1.41" < "1.100").
+// compareVersions compares versions of digits and dots numerically ("1.41" < "1.100").
+// It compares each part as a string of digits, so no part is too long to compare.
 func compareVersions(a, b string) int {
 	as, bs := strings.Split(a, "."), strings.Split(b, ".")
 	for i := range max(len(as), len(bs)) {
-		var x, y int
+		var x, y string
 		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
+			x = strings.TrimLeft(as[i], "0")
 		}
 		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
+			y = strings.TrimLeft(bs[i], "0")
 		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
+		if c := cmp.Compare(len(x), len(y)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x, y); c != 0 {
+			return c
 		}
 	}
 	return 0
@@ -270,6 +286,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, errNotModified):
 		return http.StatusNotModified
+	case errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge
 	case errdefs.IsNotFound(err):
 		return http.StatusNotFound
 	case errdefs.IsInvalidArgument(err):
@@ -296,7 +314,8 @@ func statusOf(err error) int {
 func message(err error) string {
 	m := err.Error()
 	for _, sfx := range []string{": not found", ": invalid argument", ": conflict", ": already exists",
-		": permission denied", ": unavailable", ": not implemented", ": failed precondition", ": unauthenticated"} {
+		": permission denied", ": unavailable", ": not implemented", ": failed precondition", ": unauthenticated",
+		": too large"} {
 		m = strings.TrimSuffix(m, sfx)
 	}
 	return m

@@ -13,6 +13,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/registry"
+
+	"berth/internal/version"
 )
 
 func TestVersionPrefix(t *testing.T) {
@@ -25,6 +27,13 @@ func TestVersionPrefix(t *testing.T) {
 		{"/containers/json", "", "/containers/json", false},
 		{"/volumes/x", "", "/volumes/x", false},
 		{"/vx/y", "", "/vx/y", false},
+		{"/v1.99/_ping", "1.99", "/_ping", true},
+		{"/v99999999999999999999/_ping", "99999999999999999999", "/_ping", true},
+		{"/v1.2.3/_ping", "1.2.3", "/_ping", true},
+		{"/v/_ping", "", "/v/_ping", false},
+		{"/v1e3/_ping", "", "/v1e3/_ping", false},
+		{"/v-1/_ping", "", "/v-1/_ping", false},
+		{"/vNaN/_ping", "", "/vNaN/_ping", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -34,22 +43,52 @@ func TestVersionPrefix(t *testing.T) {
 			}
 		})
 	}
-	if compareVersions("1.41", "1.100") >= 0 || compareVersions("1.51", "1.51") != 0 || compareVersions("1.52", "1.41") <= 0 {
-		t.Error("compareVersions is not numeric")
+}
+
+func TestCompareVersions(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"1.41", "1.100", -1},
+		{"1.51", "1.51", 0},
+		{"1.52", "1.41", 1},
+		{"1.051", "1.51", 0},
+		{"1.51.0", "1.51", 0},
+		{"1", "1.51", -1},
+		{".", "1.41", -1},
+		{"99999999999999999999", "1.51", 1},
+		{"1.99999999999999999999", "1.51", 1},
+		{"1.99999999999999999999", "1.99999999999999999998", 1},
+	}
+	for _, tt := range tests {
+		if got := compareVersions(tt.a, tt.b); got != tt.want {
+			t.Errorf("compareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
 	}
 }
 
-func TestOldClientRejected(t *testing.T) {
+func TestClientVersionChecked(t *testing.T) {
 	s := &Server{mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /_ping", s.ping)
 	for _, tt := range []struct {
 		path string
 		code int
-	}{{"/v1.24/_ping", 400}, {"/v1.50/_ping", 200}, {"/_ping", 200}} {
+		msg  string
+	}{
+		{"/v1.24/_ping", 400, "client version 1.24 is too old. Minimum supported API version is " + version.MinAPIVersion + ", please upgrade your client to a newer version"},
+		{"/v1.99/_ping", 400, "client version 1.99 is too new. Maximum supported API version is " + version.APIVersion},
+		{"/v99999999999999999999/_ping", 400, "client version 99999999999999999999 is too new. Maximum supported API version is " + version.APIVersion},
+		{"/v" + version.APIVersion + "/_ping", 200, ""},
+		{"/v" + version.MinAPIVersion + "/_ping", 200, ""},
+		{"/_ping", 200, ""},
+	} {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
-		if rec.Code != tt.code {
-			t.Errorf("%s: status %d, want %d (%s)", tt.path, rec.Code, tt.code, rec.Body)
+		var body struct{ Message string }
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != tt.code || body.Message != tt.msg {
+			t.Errorf("%s: %d %q, want %d %q", tt.path, rec.Code, body.Message, tt.code, tt.msg)
 		}
 		if rec.Header().Get("Api-Version") == "" {
 			t.Errorf("%s: no Api-Version header", tt.path)

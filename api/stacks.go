@@ -3,12 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sort"
 	"time"
-
-	"github.com/containerd/errdefs"
 
 	"berth/api/stackapi"
 	"berth/engine"
@@ -23,8 +20,8 @@ func (s *Server) stackRoutes() {
 
 func (s *Server) stackUp(w http.ResponseWriter, r *http.Request) {
 	var req stackapi.UpRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("invalid up request: %v: %w", err, errdefs.ErrInvalidArgument))
+	if err := decodeJSON(w, r, "up", &req); err != nil {
+		writeError(w, err)
 		return
 	}
 	if req.DryRun {
@@ -43,8 +40,8 @@ func (s *Server) stackUp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) stackDown(w http.ResponseWriter, r *http.Request) {
 	var req stackapi.DownRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("invalid down request: %v: %w", err, errdefs.ErrInvalidArgument))
+	if err := decodeJSON(w, r, "down", &req); err != nil {
+		writeError(w, err)
 		return
 	}
 	o := engine.DownOptions{RemoveOrphans: req.RemoveOrphans, Volumes: req.Volumes}

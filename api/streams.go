@@ -3,7 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -220,8 +220,8 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) execCreate(w http.ResponseWriter, r *http.Request) {
 	var req container.ExecCreateRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, fmt.Errorf("invalid exec request: %v: %w", err, errdefs.ErrInvalidArgument))
+	if err := decodeJSON(w, r, "exec", &req); err != nil {
+		writeError(w, err)
 		return
 	}
 	id, err := s.eng.ExecCreate(r.PathValue("id"), engine.ExecOptions{
@@ -238,8 +238,8 @@ func (s *Server) execCreate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) execStart(w http.ResponseWriter, r *http.Request) {
 	var req container.ExecStartRequest
 	if r.ContentLength != 0 {
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil && err != io.EOF {
-			writeError(w, fmt.Errorf("invalid exec start request: %v: %w", err, errdefs.ErrInvalidArgument))
+		if err := decodeJSON(w, r, "exec start", &req); err != nil && !errors.Is(err, io.EOF) {
+			writeError(w, err)
 			return
 		}
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -180,8 +179,8 @@ func (a volumeAPI) inspect(w http.ResponseWriter, r *http.Request) {
 
 func (a volumeAPI) create(w http.ResponseWriter, r *http.Request) {
 	var req volume.CreateRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, fmt.Errorf("invalid volume create request: %v: %w", err, errdefs.ErrInvalidArgument))
+	if err := decodeJSON(w, r, "volume create", &req); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, err)
 		return
 	}
 	if req.ClusterVolumeSpec != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,14 +39,11 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	if hc == nil {
 		hc = &container.HostConfig{}
 	}
-	if name != "" && !validName.MatchString(name) {
-		return nil, nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errdefs.ErrInvalidArgument)
+	if err := validateCreate(name, cfg, hc, nc); err != nil {
+		return nil, nil, err
 	}
 	img, err := e.images.Get(cfg.Image)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := validateHostConfig(hc); err != nil {
 		return nil, nil, err
 	}
 	var warnings []string
@@ -119,15 +117,81 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	return c, warnings, nil
 }
 
+// validateCreate refuses, before anything is made, a create that Docker refuses or that
+// would store more than the limits allow. It is the engine's check, so that the API and
+// stacks share it.
+func validateCreate(name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) error {
+	if err := checkLimits(name, cfg, hc, nc); err != nil {
+		return err
+	}
+	if name != "" && !validName.MatchString(name) {
+		return fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errdefs.ErrInvalidArgument)
+	}
+	if err := validateConfig(cfg); err != nil {
+		return err
+	}
+	return validateHostConfig(hc)
+}
+
+// validateConfig checks what Docker checks of a container's Config, with Docker's words
+// (capitals included, for the scripts that match them).
+func validateConfig(cfg *container.Config) error {
+	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {
+		return fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path: %w", cfg.WorkingDir, errdefs.ErrInvalidArgument)
+	}
+	for _, kv := range cfg.Env {
+		if k, _, _ := strings.Cut(kv, "="); k == "" {
+			return fmt.Errorf("invalid environment variable: %s: %w", kv, errdefs.ErrInvalidArgument)
+		}
+	}
+	if len(cfg.Hostname) > maxHostnameBytes {
+		return fmt.Errorf("hostname %q is too long (maximum %d bytes): %w", cfg.Hostname, maxHostnameBytes, errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// validateHostConfig checks a HostConfig as Docker does at create, with Docker's words
+// where Docker has a check (capitals included, for the scripts that match them).
 func validateHostConfig(hc *container.HostConfig) error {
-	if hc.Memory != 0 && hc.Memory < minMemory {
-		return fmt.Errorf("minimum memory limit allowed is 6MB: %w", errdefs.ErrInvalidArgument)
+	invalid := func(msg string, args ...any) error {
+		return fmt.Errorf(msg+": %w", append(args, errdefs.ErrInvalidArgument)...)
 	}
-	if hc.Memory < 0 || hc.NanoCPUs < 0 {
-		return fmt.Errorf("memory and cpus must not be negative: %w", errdefs.ErrInvalidArgument)
+	r := hc.Resources
+	switch {
+	case r.Memory != 0 && r.Memory < minMemory:
+		return invalid("Minimum memory limit allowed is 6MB")
+	case r.Memory > 0 && r.MemorySwap > 0 && r.MemorySwap < r.Memory:
+		return invalid("Minimum memoryswap limit should be larger than memory limit, see usage")
+	case r.Memory == 0 && r.MemorySwap > 0:
+		return invalid("You should always set the Memory limit when using Memoryswap limit, see usage")
+	case r.NanoCPUs > 0 && r.CPUPeriod > 0:
+		return invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+	case r.NanoCPUs > 0 && r.CPUQuota > 0:
+		return invalid("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
+	case r.NanoCPUs < 0 || r.NanoCPUs > int64(numCPU())*1e9:
+		return invalid("range of CPUs is from 0.01 to %[1]d.00, as there are only %[1]d CPUs available", numCPU())
+	case r.CPUShares < 0:
+		// Docker refuses this only when it starts the container.
+		return invalid("invalid CPU shares (%d): value must be a positive integer", r.CPUShares)
+	case r.CPUPeriod != 0 && (r.CPUPeriod < 1000 || r.CPUPeriod > 1000000):
+		return invalid("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
+	case r.CPUQuota > 0 && r.CPUQuota < 1000:
+		return invalid("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+	case hc.ShmSize < 0:
+		return invalid("SHM size can not be less than 0")
 	}
-	if n := int64(numCPU()) * 1e9; hc.NanoCPUs > n {
-		return fmt.Errorf("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available: %w", n/1e9, n/1e9, errdefs.ErrInvalidArgument)
+	for _, m := range hc.Mounts {
+		if m.Target == "" {
+			return invalid("invalid mount config for type %q: field Target must not be empty", m.Type)
+		}
+		if err := checkMountTarget(m.Target); err != nil {
+			return invalid("invalid mount config for type %q: %v", m.Type, err)
+		}
+	}
+	for dst := range hc.Tmpfs {
+		if err := checkMountTarget(dst); err != nil {
+			return invalid("%v", err)
+		}
 	}
 	for _, b := range hc.Binds {
 		if _, err := parseBind(b); err != nil {
@@ -151,6 +215,17 @@ func validateHostConfig(hc *container.HostConfig) error {
 		default:
 			return fmt.Errorf("security-opt %q is not supported; berth knows no-new-privileges and seccomp=unconfined: %w", so, errdefs.ErrInvalidArgument)
 		}
+	}
+	return nil
+}
+
+// checkMountTarget checks a mount's destination as Docker's mount parser does.
+func checkMountTarget(dst string) error {
+	switch {
+	case path.Clean(dst) == "/":
+		return errors.New("invalid specification: destination can't be '/'")
+	case !path.IsAbs(dst):
+		return fmt.Errorf("invalid mount path: '%s' mount path must be absolute", dst)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/containerd/errdefs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 
 	"berth/engine/image"
 )
@@ -160,24 +162,148 @@ func TestUnsupportedSettingsWarn(t *testing.T) {
 	}
 }
 
-func TestValidateHostConfig(t *testing.T) {
+func TestValidateCreate(t *testing.T) {
+	res := func(r container.Resources) container.HostConfig { return container.HostConfig{Resources: r} }
+	ncpu := numCPU()
 	tests := []struct {
 		name string
+		cfg  container.Config
 		hc   container.HostConfig
-		ok   bool
+		msg  string // "" accepts
 	}{
-		{"defaults", container.HostConfig{}, true},
-		{"memory too small", container.HostConfig{Resources: container.Resources{Memory: 1 << 20}}, false},
-		{"too many cpus", container.HostConfig{Resources: container.Resources{NanoCPUs: 1e12}}, false},
-		{"unknown cap", container.HostConfig{CapAdd: []string{"FLY"}}, false},
-		{"bad security opt", container.HostConfig{SecurityOpt: []string{"apparmor=x"}}, false},
-		{"nnp", container.HostConfig{SecurityOpt: []string{"no-new-privileges"}}, true},
+		{name: "defaults"},
+		{name: "nnp", hc: container.HostConfig{SecurityOpt: []string{"no-new-privileges"}}},
+		{name: "swap unlimited", hc: res(container.Resources{Memory: 64 << 20, MemorySwap: -1})},
+		{name: "swap above memory", hc: res(container.Resources{Memory: 64 << 20, MemorySwap: 128 << 20})},
+		{name: "cpu quota and period", hc: res(container.Resources{CPUQuota: 50000, CPUPeriod: 100000})},
+		{name: "unlimited cpu quota", hc: res(container.Resources{CPUQuota: -1})},
+		{name: "absolute workdir", cfg: container.Config{WorkingDir: "/app"}},
+		{name: "env without value", cfg: container.Config{Env: []string{"A", "B="}}},
+		{name: "bind", hc: container.HostConfig{Binds: []string{"/h:/c", "vol:/data:ro"}}},
+		{name: "negative memory", hc: res(container.Resources{Memory: -1}),
+			msg: "Minimum memory limit allowed is 6MB"},
+		{name: "memory too small", hc: res(container.Resources{Memory: 1 << 20}),
+			msg: "Minimum memory limit allowed is 6MB"},
+		{name: "swap below memory", hc: res(container.Resources{Memory: 64 << 20, MemorySwap: 32 << 20}),
+			msg: "Minimum memoryswap limit should be larger than memory limit, see usage"},
+		{name: "swap without memory", hc: res(container.Resources{MemorySwap: 32 << 20}),
+			msg: "You should always set the Memory limit when using Memoryswap limit, see usage"},
+		{name: "too many cpus", hc: res(container.Resources{NanoCPUs: 1e15}),
+			msg: fmt.Sprintf("range of CPUs is from 0.01 to %[1]d.00, as there are only %[1]d CPUs available", ncpu)},
+		{name: "negative cpus", hc: res(container.Resources{NanoCPUs: -1}),
+			msg: fmt.Sprintf("range of CPUs is from 0.01 to %[1]d.00, as there are only %[1]d CPUs available", ncpu)},
+		{name: "cpus and period", hc: res(container.Resources{NanoCPUs: 1e9, CPUPeriod: 100000}),
+			msg: "Conflicting options: Nano CPUs and CPU Period cannot both be set"},
+		{name: "cpus and quota", hc: res(container.Resources{NanoCPUs: 1e9, CPUQuota: 50000}),
+			msg: "Conflicting options: Nano CPUs and CPU Quota cannot both be set"},
+		{name: "negative cpu shares", hc: res(container.Resources{CPUShares: -2}),
+			msg: "invalid CPU shares (-2): value must be a positive integer"},
+		{name: "cpu period too short", hc: res(container.Resources{CPUPeriod: 999}),
+			msg: "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)"},
+		{name: "cpu period too long", hc: res(container.Resources{CPUPeriod: 1000001}),
+			msg: "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)"},
+		{name: "cpu quota too small", hc: res(container.Resources{CPUQuota: 999}),
+			msg: "CPU cfs quota can not be less than 1ms (i.e. 1000)"},
+		{name: "negative shm size", hc: container.HostConfig{ShmSize: -1},
+			msg: "SHM size can not be less than 0"},
+		{name: "relative workdir", cfg: container.Config{WorkingDir: "app"},
+			msg: "the working directory 'app' is invalid, it needs to be an absolute path"},
+		{name: "env without name", cfg: container.Config{Env: []string{"A=1", "=x"}},
+			msg: "invalid environment variable: =x"},
+		{name: "empty env entry", cfg: container.Config{Env: []string{""}},
+			msg: "invalid environment variable: "},
+		{name: "hostname too long", cfg: container.Config{Hostname: strings.Repeat("h", 65)},
+			msg: `hostname "` + strings.Repeat("h", 65) + `" is too long (maximum 64 bytes)`},
+		{name: "bind on root", hc: container.HostConfig{Binds: []string{"/h:/"}},
+			msg: `invalid volume specification: '/h:/': invalid mount config for type "bind": invalid specification: destination can't be '/'`},
+		{name: "bind on root, unclean", hc: container.HostConfig{Binds: []string{"/h:/x/..:ro"}},
+			msg: `invalid volume specification: '/h:/x/..:ro': invalid mount config for type "bind": invalid specification: destination can't be '/'`},
+		{name: "volume on root", hc: container.HostConfig{Binds: []string{"data:/"}},
+			msg: `invalid volume specification: 'data:/': invalid mount config for type "volume": invalid specification: destination can't be '/'`},
+		{name: "bind relative", hc: container.HostConfig{Binds: []string{"/tmp:tmp"}},
+			msg: `invalid volume specification: '/tmp:tmp': invalid mount config for type "bind": invalid mount path: 'tmp' mount path must be absolute`},
+		{name: "mount on root", hc: container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeBind, Source: "/h", Target: "/"}}},
+			msg: `invalid mount config for type "bind": invalid specification: destination can't be '/'`},
+		{name: "mount without target", hc: container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume}}},
+			msg: `invalid mount config for type "volume": field Target must not be empty`},
+		{name: "tmpfs on root", hc: container.HostConfig{Tmpfs: map[string]string{"/": ""}},
+			msg: `invalid specification: destination can't be '/'`},
+		{name: "unknown cap", hc: container.HostConfig{CapAdd: []string{"FLY"}},
+			msg: `cap-add: unknown capability "CAP_FLY"`},
+		{name: "bad security opt", hc: container.HostConfig{SecurityOpt: []string{"apparmor=x"}},
+			msg: `security-opt "apparmor=x" is not supported; berth knows no-new-privileges and seccomp=unconfined`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := validateHostConfig(&tt.hc)
-			if (err == nil) != tt.ok || (err != nil && !errdefs.IsInvalidArgument(err)) {
-				t.Errorf("got %v", err)
+			err := validateCreate("", &tt.cfg, &tt.hc, nil)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !errdefs.IsInvalidArgument(err) || strings.TrimSuffix(err.Error(), ": invalid argument") != tt.msg {
+				t.Errorf("got  %v\nwant %s", err, tt.msg)
+			}
+		})
+	}
+}
+
+func TestCreateLimits(t *testing.T) {
+	many := func(n int, f func(i int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = f(i)
+		}
+		return out
+	}
+	labels := func(n int) map[string]string {
+		m := map[string]string{}
+		for i := range n {
+			m[fmt.Sprint("l", i)] = "v"
+		}
+		return m
+	}
+	long := strings.Repeat("x", maxEntryBytes)
+	tests := []struct {
+		name  string
+		cname string
+		cfg   container.Config
+		hc    container.HostConfig
+		msg   string // "" accepts
+	}{
+		{name: "at the limits", cname: strings.Repeat("n", maxNameBytes),
+			cfg: container.Config{Labels: labels(maxEntries), Env: []string{"A=" + long[2:]}, Cmd: []string{long[:1000]}}},
+		{name: "name too long", cname: strings.Repeat("n", maxNameBytes+1),
+			msg: "container name: 256 bytes, over the limit of 255"},
+		{name: "too many labels", cfg: container.Config{Labels: labels(maxEntries + 1)},
+			msg: "Labels: 4097 labels, over the limit of 4096"},
+		{name: "label too long", cfg: container.Config{Labels: map[string]string{"big": long}},
+			msg: `Labels["big"]: 131075 bytes, over the limit of 131072`},
+		{name: "too many env entries", cfg: container.Config{Env: many(maxEntries+1, func(i int) string { return fmt.Sprint("E", i, "=1") })},
+			msg: "Env: 4097 entries, over the limit of 4096"},
+		{name: "env entry too long", cfg: container.Config{Env: []string{"A=1", "B=" + long}},
+			msg: "Env[1]: 131074 bytes, over the limit of 131072"},
+		{name: "too many args", cfg: container.Config{Entrypoint: []string{"sh"}, Cmd: many(maxEntries, func(int) string { return "a" })},
+			msg: "Entrypoint and Cmd: 4097 arguments, over the limit of 4096"},
+		{name: "arg too long", cfg: container.Config{Cmd: []string{"echo", long + "x"}},
+			msg: "Cmd[1]: 131073 bytes, over the limit of 131072"},
+		{name: "config too large", cfg: container.Config{Env: many(10, func(i int) string { return fmt.Sprint("E", i, "=", long[:120<<10]) })},
+			msg: "container config (Config, HostConfig and NetworkingConfig as JSON)"},
+		{name: "binds too large", hc: container.HostConfig{Binds: many(2000, func(i int) string { return "/" + long[:600] + ":/c" })},
+			msg: "container config (Config, HostConfig and NetworkingConfig as JSON)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := validateCreate(tt.cname, &tt.cfg, &tt.hc, nil)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !errdefs.IsInvalidArgument(err) || !strings.HasPrefix(err.Error(), tt.msg) {
+				t.Errorf("got  %v\nwant %s", err, tt.msg)
 			}
 		})
 	}

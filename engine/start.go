@@ -236,8 +236,12 @@ func parseBind(b string) (runtime.Mount, error) {
 		}
 		m.Type = "volume"
 	}
-	if !filepath.IsAbs(m.Destination) {
-		return runtime.Mount{}, fmt.Errorf("invalid volume %q: the container path must be absolute: %w", b, errdefs.ErrInvalidArgument)
+	if err := checkMountTarget(m.Destination); err != nil {
+		typ := "bind"
+		if m.Type == "volume" {
+			typ = "volume"
+		}
+		return runtime.Mount{}, fmt.Errorf("invalid volume specification: '%s': invalid mount config for type %q: %v: %w", b, typ, err, errdefs.ErrInvalidArgument)
 	}
 	if len(parts) == 3 {
 		for _, o := range strings.Split(parts[2], ",") {
