@@ -130,6 +130,9 @@ func Load(ctx context.Context, o Options) (*types.Project, []Warning, error) {
 	if err := checkCycles(project, srcs); err != nil {
 		return nil, nil, err
 	}
+	if err := checkContainerNames(project, srcs); err != nil {
+		return nil, nil, err
+	}
 	return project, warnings(project, found, srcs), nil
 }
 

@@ -123,6 +123,19 @@ func TestLoadErrors(t *testing.T) {
 			want:  `compose.override.yaml:3: services.web.porst: unknown key; did you mean "ports"?`,
 		},
 		{
+			name:  "duplicate container_name",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    container_name: app\n  db:\n    image: postgres\n    container_name: app\n"},
+			want:  `compose.yaml:7: services.db.container_name: container name "app" is already that of service "web" (compose.yaml:4); give each service its own container_name, or remove it to let berth name the container`,
+		},
+		{
+			name: "duplicate container_name across files",
+			files: map[string]string{
+				"compose.yaml":          "services:\n  web:\n    image: nginx\n    container_name: app\n",
+				"compose.override.yaml": "services:\n  db:\n    image: postgres\n    container_name: app\n",
+			},
+			want: `compose.override.yaml:4: services.db.container_name: container name "app" is already that of service "web" (compose.yaml:4); give each service its own container_name, or remove it to let berth name the container`,
+		},
+		{
 			name:  "no compose file",
 			files: map[string]string{"sub/README": ""},
 			opts:  Options{WorkingDir: "sub"},
