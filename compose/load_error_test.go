@@ -3,10 +3,13 @@ package compose
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeFiles creates files (path relative to dir → content) and returns dir.
@@ -46,6 +49,21 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{},
 			opts:  Options{Files: []string{"-"}, Stdin: strings.NewReader("services:\n\tweb: {}\n")},
 			want:  `stdin:2: invalid YAML: found character that cannot start any token; check the indentation and quoting around this line`,
+		},
+		{
+			name:  "duplicate key",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n    image: redis\n"},
+			want:  `compose.yaml:4: invalid YAML: mapping key "image" already defined at line 3; remove or rename one of the two`,
+		},
+		{
+			name:  "value of the wrong YAML type",
+			files: map[string]string{"compose.yaml": "services:\n  web: !!int nginx\n"},
+			want:  "compose.yaml: invalid YAML: cannot construct !!str `nginx` as a !!int; check the value's type and quoting",
+		},
+		{
+			name:  "alias bomb",
+			files: map[string]string{"compose.yaml": aliasBomb(9)},
+			want:  `compose.yaml: the file expands too much through its YAML aliases (*name); write the repeated parts out, or alias fewer and smaller anchors`,
 		},
 		{
 			name:  "unknown key with suggestion",
@@ -183,5 +201,48 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// aliasBomb is a "billion laughs" Compose file: levels anchors, each a list of nine
+// aliases of the one before, so that it expands to 9^levels strings.
+func aliasBomb(levels int) string {
+	var b strings.Builder
+	b.WriteString("x-l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i <= levels; i++ {
+		a := fmt.Sprintf("*l%d", i-1)
+		fmt.Fprintf(&b, "x-l%d: &l%d [%s]\n", i, i, strings.Repeat(a+", ", 8)+a)
+	}
+	b.WriteString("services:\n  web:\n    image: nginx\n")
+	return b.String()
+}
+
+// TestLoadAliasBombBounded checks that an alias bomb is refused before it expands: 9^9
+// strings would take gigabytes, the refusal takes a few megabytes.
+func TestLoadAliasBombBounded(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"compose.yaml": aliasBomb(9)})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := Load(context.Background(), Options{WorkingDir: dir})
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute): // only a safety net against a test that never ends
+		t.Fatal("Load did not return")
+	}
+	runtime.ReadMemStats(&after)
+	var ce *Error
+	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "expands too much") {
+		t.Fatalf("error %v, want the file refused for expanding too much", err)
+	}
+	const limit = 64 << 20
+	n := after.TotalAlloc - before.TotalAlloc
+	t.Logf("refused in %d KiB allocated", n>>10)
+	if n > limit {
+		t.Errorf("Load allocated %d MiB, want under %d MiB", n>>20, limit>>20)
 	}
 }
