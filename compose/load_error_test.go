@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -244,5 +245,64 @@ func TestLoadAliasBombBounded(t *testing.T) {
 	t.Logf("refused in %d KiB allocated", n>>10)
 	if n > limit {
 		t.Errorf("Load allocated %d MiB, want under %d MiB", n>>20, limit>>20)
+	}
+}
+
+// spaces is a stdin of n spaces.
+type spaces struct{ n int }
+
+func (s *spaces) Read(p []byte) (int, error) {
+	if s.n == 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(len(p), s.n)]
+	for i := range p {
+		p[i] = ' '
+	}
+	s.n -= len(p)
+	return len(p), nil
+}
+
+func TestLoadRefusesLargeFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		size int64 // of compose.yaml, sparse; 0: none
+		opts Options
+		want string
+	}{
+		{
+			name: "file",
+			size: 64 << 20,
+			want: `compose.yaml: larger than 8 MiB, too large for a Compose file; check the path given with -f or COMPOSE_FILE`,
+		},
+		{
+			name: "file just over the limit",
+			size: 8<<20 + 1,
+			opts: Options{Files: []string{"compose.yaml"}},
+			want: `compose.yaml: larger than 8 MiB, too large for a Compose file; check the path given with -f or COMPOSE_FILE`,
+		},
+		{
+			name: "stdin",
+			opts: Options{Files: []string{"-"}, Stdin: &spaces{64 << 20}},
+			want: `stdin: larger than 8 MiB, too large for a Compose file; check what is piped to -f -`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.size > 0 {
+				f := filepath.Join(writeFiles(t, dir, map[string]string{"compose.yaml": ""}), "compose.yaml")
+				if err := os.Truncate(f, tt.size); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := tt.opts
+			o.WorkingDir = dir
+			_, _, err := Load(context.Background(), o)
+			var ce *Error
+			if !errors.As(err, &ce) || err.Error() != tt.want {
+				t.Errorf("error:\n got %v\nwant %s", err, tt.want)
+			}
+		})
 	}
 }
