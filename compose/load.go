@@ -64,6 +64,9 @@ func Load(ctx context.Context, o Options) (*types.Project, []Warning, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkServiceNames(srcs); err != nil {
+		return nil, nil, err
+	}
 
 	projectDir := wd
 	if o.ProjectDir != "" {
@@ -129,6 +132,9 @@ func Load(ctx context.Context, o Options) (*types.Project, []Warning, error) {
 		}
 	}
 	if err := checkCycles(project, srcs); err != nil {
+		return nil, nil, err
+	}
+	if err := checkLoadedServiceNames(project, srcs); err != nil {
 		return nil, nil, err
 	}
 	if err := checkContainerNames(project, srcs); err != nil {

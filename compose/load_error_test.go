@@ -155,6 +155,31 @@ func TestLoadErrors(t *testing.T) {
 			want: `compose.override.yaml:4: services.db.container_name: container name "app" is already that of service "web" (compose.yaml:4); give each service its own container_name, or remove it to let berth name the container`,
 		},
 		{
+			name:  "service name with slashes",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: nginx\n  ../../x:\n    image: nginx\n"},
+			want:  `compose.yaml:4: services: invalid service name "../../x"; use letters, digits, "_", "." and "-", starting with a letter or digit, e.g. "x"`,
+		},
+		{
+			name:  "service name of dots",
+			files: map[string]string{"compose.yaml": "services:\n  \"..\":\n    image: nginx\n"},
+			want:  `compose.yaml:2: services: invalid service name ".."; use letters, digits, "_", "." and "-", starting with a letter or digit, e.g. "web"`,
+		},
+		{
+			name:  "service name starting with a dash",
+			files: map[string]string{"compose.yaml": "services:\n  -web:\n    image: nginx\n"},
+			want:  `compose.yaml:2: services: invalid service name "-web"; use letters, digits, "_", "." and "-", starting with a letter or digit, e.g. "web"`,
+		},
+		{
+			name:  "service name with slashes in an included file",
+			files: map[string]string{"compose.yaml": "include: [other.yaml]\nservices:\n  web:\n    image: nginx\n", "other.yaml": "services:\n  a/b:\n    image: nginx\n"},
+			want:  `other.yaml: services: invalid service name "a/b"; use letters, digits, "_", "." and "-", starting with a letter or digit, e.g. "ab"`,
+		},
+		{
+			name:  "hidden service name in an included file",
+			files: map[string]string{"compose.yaml": "include: [other.yaml]\nservices:\n  web:\n    image: nginx\n", "other.yaml": "services:\n  .db:\n    image: nginx\n"},
+			want:  `services: invalid service name ".db" in a file pulled in by include or extends; use letters, digits, "_", "." and "-", starting with a letter or digit, e.g. "db"`,
+		},
+		{
 			name:  "no compose file",
 			files: map[string]string{"sub/README": ""},
 			opts:  Options{WorkingDir: "sub"},

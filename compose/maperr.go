@@ -179,7 +179,18 @@ func schemaError(rest string, srcs []*source, wd string) error {
 		path = strings.Split(keyPath, ".")
 	}
 	e := &Error{Key: displayKey(path), Msg: body}
-	if m := reNotAllowed().FindStringSubmatch(body); m != nil {
+	if m := reNotAllowed().FindStringSubmatch(body); m != nil && keyPath == "services" && !serviceName().MatchString(m[1]) {
+		// a service of an included file: the schema knows no name rule, only a pattern
+		name := m[1]
+		line := 0
+		if src != nil {
+			line, _ = src.lineOf([]string{"services", name})
+		}
+		if file == "" && src != nil {
+			file = src.display
+		}
+		return serviceNameError(file, line, name)
+	} else if m != nil {
 		unknown := m[1]
 		path = append(path, unknown)
 		e.Key, e.Msg = displayKey(path), "unknown key"
