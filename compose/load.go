@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -61,6 +62,9 @@ func Load(ctx context.Context, o Options) (*types.Project, []Warning, error) {
 	env := types.Mapping(utils.GetAsEqualsMap(o.Environ))
 	srcs, err := readSources(wd, o, env)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkServiceNames(srcs); err != nil {
 		return nil, nil, err
 	}
 
@@ -130,6 +134,12 @@ func Load(ctx context.Context, o Options) (*types.Project, []Warning, error) {
 	if err := checkCycles(project, srcs); err != nil {
 		return nil, nil, err
 	}
+	if err := checkLoadedServiceNames(project, srcs); err != nil {
+		return nil, nil, err
+	}
+	if err := checkContainerNames(project, srcs); err != nil {
+		return nil, nil, err
+	}
 	return project, warnings(project, found, srcs), nil
 }
 
@@ -163,17 +173,22 @@ func readSources(wd string, o Options, env types.Mapping) ([]*source, error) {
 			if o.Stdin == nil {
 				return nil, &Error{File: "stdin", Msg: "no input"}
 			}
-			b, err := io.ReadAll(o.Stdin)
+			b, err := readLimited(o.Stdin)
+			if errors.Is(err, errTooLarge) {
+				return nil, &Error{File: "stdin", Msg: tooLargeMsg, Hint: "check what is piped to -f -"}
+			}
 			if err != nil {
 				return nil, fmt.Errorf("read compose file from stdin: %w", err)
 			}
 			s.content = b
 		} else {
 			s.path = abs(wd, f)
-			b, err := os.ReadFile(s.path)
+			b, err := readFile(s.path)
 			if err != nil {
 				msg := "cannot read: " + err.Error()
-				if os.IsNotExist(err) {
+				if errors.Is(err, errTooLarge) {
+					msg = tooLargeMsg
+				} else if os.IsNotExist(err) {
 					msg = "no such file"
 				} else if fi, serr := os.Stat(s.path); serr == nil && fi.IsDir() {
 					msg = "is a directory, not a file"
@@ -187,6 +202,38 @@ func readSources(wd string, o Options, env types.Mapping) ([]*source, error) {
 		srcs = append(srcs, s)
 	}
 	return srcs, nil
+}
+
+// maxFileBytes bounds a Compose file's size. The largest real ones are a few hundred
+// kilobytes; past this, the file is a mistake (a log or an image given to -f) or hostile,
+// and compose-go would hold several copies of it, parsed, in memory.
+const maxFileBytes = 8 << 20
+
+var (
+	errTooLarge = errors.New("file too large")
+	tooLargeMsg = fmt.Sprintf("larger than %d MiB, too large for a Compose file", maxFileBytes>>20)
+)
+
+// readFile reads the file at path, refusing one larger than maxFileBytes before reading it.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > maxFileBytes {
+		return nil, errTooLarge
+	}
+	return readLimited(f) // not all files know their size: pipes, /dev/stdin, /proc
+}
+
+// readLimited reads r to its end, or up to maxFileBytes and then errTooLarge.
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxFileBytes+1))
+	if err == nil && len(b) > maxFileBytes {
+		return nil, errTooLarge
+	}
+	return b, err
 }
 
 // searchFiles looks for the default Compose file in dir, then in its parents, as Compose

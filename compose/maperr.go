@@ -16,7 +16,7 @@ import (
 // compose-go's errors carry their details only in their text; these patterns read them.
 var (
 	reInterpolate = lazyRegexp(`error while interpolating (\S+): required variable (\S+) is missing a value`)
-	reParse       = lazyRegexp(`^failed to parse (.+?): (yaml: .*)$`)
+	reParse       = lazyRegexp(`(?s)^failed to parse (.+?): (yaml: .*)$`)
 	reUndefined   = lazyRegexp(`^service "([^"]+)" refers to undefined (network|volume|secret|config|model|build secret) ([^\s:]+)`)
 	reDependsOn   = lazyRegexp(`^service "([^"]+)" depends on (?:undefined|unknown) service "([^"]+)"`)
 	reDisabled    = lazyRegexp(`^service "([^"]+)" is required by "([^"]+)" but is disabled. Can be enabled by profiles (.*)$`)
@@ -73,7 +73,7 @@ func mapError(err error, srcs []*source, wd string) error {
 	if rest, ok := strings.CutPrefix(first, "validating "); ok {
 		return schemaError(rest, srcs, wd)
 	}
-	if m := reParse().FindStringSubmatch(first); m != nil {
+	if m := reParse().FindStringSubmatch(msg); m != nil { // the whole text: its cause may be on the next line
 		return yamlError(displayPath(wd, m[1]), m[2])
 	}
 	if m := reUndefined().FindStringSubmatch(first); m != nil {
@@ -179,7 +179,18 @@ func schemaError(rest string, srcs []*source, wd string) error {
 		path = strings.Split(keyPath, ".")
 	}
 	e := &Error{Key: displayKey(path), Msg: body}
-	if m := reNotAllowed().FindStringSubmatch(body); m != nil {
+	if m := reNotAllowed().FindStringSubmatch(body); m != nil && keyPath == "services" && !serviceName().MatchString(m[1]) {
+		// a service of an included file: the schema knows no name rule, only a pattern
+		name := m[1]
+		line := 0
+		if src != nil {
+			line, _ = src.lineOf([]string{"services", name})
+		}
+		if file == "" && src != nil {
+			file = src.display
+		}
+		return serviceNameError(file, line, name)
+	} else if m != nil {
 		unknown := m[1]
 		path = append(path, unknown)
 		e.Key, e.Msg = displayKey(path), "unknown key"

@@ -21,7 +21,10 @@ type source struct {
 	more    bool       // other documents follow the first
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)(?:, column \d+)?: `)
+var (
+	yamlLine    = regexp.MustCompile(`line (\d+)(?:, column \d+)?: `)
+	yamlDocLine = lazyRegexp(`^line \d+: `)
+)
 
 // parse reads s.content as YAML for lineOf. A syntax error leaves s.root nil: compose-go
 // reports it, with a more precise line than yaml.v3 gives (see yamlError).
@@ -38,15 +41,37 @@ func (s *source) parse() {
 // yamlError turns a YAML parser message into an *Error for file. The message is
 // compose-go's parser's (go.yaml.in/yaml/v4), e.g. "yaml: while parsing a block mapping at
 // line 1, column 3: line 3, column 4: did not find expected key": the last position is
-// the problem's, those before it only give its context.
+// the problem's, those before it only give its context. Mistakes found while building
+// values from a well-formed document come as "construct errors:" and a line
+// "  line N: MSG" each, N the document's line, not the mistake's: only the first MSG is
+// kept, with the line it names itself, if any.
 func yamlError(file, msg string) *Error {
 	msg = strings.TrimPrefix(msg, "yaml: ")
+	construct := false
+	if rest, ok := strings.CutPrefix(msg, "construct errors:"); ok {
+		construct = true
+		rest = strings.TrimLeft(rest, " \n")
+		rest, _, _ = strings.Cut(rest, "\n")
+		msg = strings.TrimPrefix(yamlDocLine().ReplaceAllString(rest, ""), "yaml: ")
+	}
+	if strings.Contains(msg, "excessive aliasing") {
+		// yaml's guard against an alias bomb ("billion laughs"): aliases that would expand
+		// the document far beyond its size
+		return &Error{File: file, Msg: "the file expands too much through its YAML aliases (*name)",
+			Hint: "write the repeated parts out, or alias fewer and smaller anchors"}
+	}
 	e := &Error{File: file, Msg: "invalid YAML: " + msg,
 		Hint: "check the indentation and quoting around this line"}
 	if all := yamlLine.FindAllStringSubmatchIndex(msg, -1); all != nil {
 		last := all[len(all)-1]
 		e.Line, _ = strconv.Atoi(msg[last[2]:last[3]])
 		e.Msg = "invalid YAML: " + msg[last[1]:]
+	}
+	if construct && e.Line == 0 {
+		e.Hint = "check the value's type and quoting"
+	}
+	if strings.Contains(e.Msg, "already defined") {
+		e.Hint = "remove or rename one of the two"
 	}
 	return e
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -42,11 +43,19 @@ func FromCompose(p *types.Project, o Options) (*Stack, error) {
 	// Names first: network_mode and volumes_from point at other services' containers.
 	for _, name := range services {
 		svc := p.Services[name]
+		if !serviceName.MatchString(name) {
+			// compose.Load refuses these; a project from elsewhere gets them checked here,
+			// as they end up in container and host names
+			return nil, invalid("services", "invalid service name %q: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
+		}
 		n, err := c.replicas(name, svc)
 		if err != nil {
 			return nil, err
 		}
 		c.names[name] = containerNames(p.Name, name, svc.ContainerName, n)
+	}
+	if err := c.checkNames(services); err != nil {
+		return nil, err
 	}
 	networks, err := c.networks(services)
 	if err != nil {
@@ -108,6 +117,40 @@ func (c *converter) replicas(name string, svc types.ServiceConfig) (int, error) 
 		return 0, invalid("services."+name, "container_name can only be used with 1 replica")
 	}
 	return n, nil
+}
+
+// serviceName is Compose's rule for a service name.
+var serviceName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// checkNames refuses two containers of one name: the engine would create the first and
+// fail on the second, leaving half a stack. A container_name can be another service's,
+// or a name berth gives, e.g. "demo-db-1".
+func (c *converter) checkNames(services []string) error {
+	type ctr struct {
+		service string
+		n       int // 1-based
+	}
+	owner := map[string]ctr{}
+	for _, name := range services {
+		for i, cn := range c.names[name] {
+			this := ctr{name, i + 1}
+			prev, ok := owner[cn]
+			if !ok {
+				owner[cn] = this
+				continue
+			}
+			if c.p.Services[this.service].ContainerName == "" {
+				// the earlier one set container_name: report there
+				prev, this = this, prev
+			}
+			what := fmt.Sprintf("service %s's container %d", prev.service, prev.n)
+			if c.p.Services[prev.service].ContainerName != "" {
+				what = "service " + prev.service + "'s container_name"
+			}
+			return invalid("services."+this.service+".container_name", "%q is also the name of %s; choose another", cn, what)
+		}
+	}
+	return nil
 }
 
 func containerNames(project, service, containerName string, n int) []string {

@@ -579,6 +579,20 @@ func TestErrors(t *testing.T) {
 				s.DependsOn["vpn"] = types.ServiceDependency{Condition: "service_started", Required: true}
 			})
 		}, want: `services.web.depends_on.vpn: service "vpn" is not enabled`},
+		{name: "invalid service name", mutate: func(p *types.Project) {
+			p.Services["../x"] = types.ServiceConfig{Name: "../x", ContainerSpec: types.ContainerSpec{Image: "nginx"}}
+		}, want: `services: invalid service name "../x"`},
+		{name: "container_name of another service", mutate: func(p *types.Project) {
+			setService(p, "web", func(s *types.ServiceConfig) { s.ContainerName = "app" })
+			setService(p, "db", func(s *types.ServiceConfig) { s.ContainerName = "app" })
+		}, want: `services.web.container_name: "app" is also the name of service db's container_name; choose another`},
+		{name: "container_name berth gives another service", mutate: func(p *types.Project) {
+			setService(p, "web", func(s *types.ServiceConfig) { s.ContainerName = "demo-db-1" })
+		}, want: `services.web.container_name: "demo-db-1" is also the name of service db's container 1; choose another`},
+		{name: "container_name berth gives a service's own replica", mutate: func(p *types.Project) {
+			setService(p, "web", func(s *types.ServiceConfig) { s.ContainerName = "demo-a-2" })
+			p.Services["a"] = types.ServiceConfig{Name: "a", Scale: ptr(2), ContainerSpec: types.ContainerSpec{Image: "nginx"}}
+		}, want: `services.web.container_name: "demo-a-2" is also the name of service a's container 2; choose another`},
 		{name: "no image", mutate: func(p *types.Project) {
 			setService(p, "web", func(s *types.ServiceConfig) { s.Image = "" })
 		}, want: "services.web: no image and no build"},
