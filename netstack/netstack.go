@@ -293,7 +293,18 @@ func (m *Manager) Create(ctx context.Context, s NetworkSpec) (Network, error) {
 		return Network{}, err
 	}
 	if err := m.applyLocked(); err != nil {
-		return n, err
+		// The network goes again, so a failed create leaves nothing behind.
+		_ = m.c.DB.Update(func(tx *bolt.Tx) error {
+			if err := tx.Bucket(bucketNetworks).Delete([]byte(id)); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketNames).Delete([]byte(n.Name))
+		})
+		deleteBridge(n.Bridge)
+		if rerr := m.applyLocked(); rerr != nil {
+			m.c.Log.Warn("restore firewall after a failed network create", "network", n.Name, "err", rerr)
+		}
+		return Network{}, fmt.Errorf("create network %s: %w", n.Name, err)
 	}
 	m.c.Log.Info("created network", "network", n.Name, "subnet", n.Subnet, "bridge", n.Bridge)
 	return n, nil

@@ -63,7 +63,14 @@ func (m *Manager) Publish(containerID string, ports []Port) ([]Port, error) {
 	}
 	m.holds[containerID] = holds
 	if err := m.applyLocked(); err != nil {
-		return out, err
+		// Unpublished again, so a failed publish leaves no record and no rule.
+		delete(m.holds, containerID)
+		undo()
+		_ = m.c.DB.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPorts).Delete([]byte(containerID)) })
+		if rerr := m.applyLocked(); rerr != nil {
+			m.c.Log.Warn("restore firewall after a failed publish", "container", containerID, "err", rerr)
+		}
+		return nil, err
 	}
 	return out, nil
 }
