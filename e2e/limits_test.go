@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // readCgroup runs a container with flags and prints the first readable of files (cgroup
@@ -59,4 +60,23 @@ func TestPidsLimit(t *testing.T) {
 	if strings.Contains(r.stdout, "started all") && !strings.Contains(r.stderr, "fork") {
 		t.Fatalf("80 processes started under --pids-limit 16:\n%s", r)
 	}
+}
+
+// An exec into a container at its pids limit gets one line saying so, not the crash of
+// a runtime that could not make a thread.
+func TestExecAtPidsLimit(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "full", "--pids-limit", "4", testImage, "sh", "-c", "sleep 1000 & sleep 1000 & sleep 1000 & wait")
+	waitFor(t, 10*time.Second, "four processes", func() bool {
+		r := e.run("container", "top", "full")
+		return len(lines(r.stdout)) >= 5
+	}, func() string { return e.run("container", "top", "full").String() })
+	for _, args := range [][]string{{"container", "exec", "full", "true"}, {"container", "exec", "-t", "full", "true"}} {
+		r := e.run(args...)
+		msg := strings.TrimSpace(r.stderr + r.stdout)
+		if r.code != 126 || len(lines(msg)) != 1 || !strings.Contains(msg, "process limit (pids-limit 4)") {
+			t.Errorf("want exit 126 and one line naming the limit:\n%s", r)
+		}
+	}
+	e.must("version")
 }

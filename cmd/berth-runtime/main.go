@@ -20,10 +20,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -147,12 +150,27 @@ func execProcess(root, id, path string, console *os.File) (int, error) {
 			return 0, errors.New("a terminal needs --console-fd")
 		}
 		p.ConsoleSocket = console
-	} else {
-		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
+	// Until the process runs, stderr belongs to the init, whose Go runtime crashes with a
+	// dump when the container's pids limit leaves it no thread: hold that back.
+	stderr := &gatedWriter{w: os.Stderr}
+	if !sp.Terminal {
+		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, stderr
+	}
+	hitsBefore, current, limit := pidsLimit(c)
+	atLimit := func() error {
+		return fmt.Errorf("cannot start a process in the container: it has reached its process limit (pids-limit %d); end one of its processes or raise the limit", limit)
+	}
+	if limit > 0 && current >= limit {
+		return 0, atLimit() // a terminal would show the init's crash dump
 	}
 	if err := c.Run(p); err != nil {
+		if hits, _, _ := pidsLimit(c); limit > 0 && hits > hitsBefore {
+			return 0, atLimit()
+		}
 		return 0, err
 	}
+	stderr.open()
 	if console != nil {
 		console.Close()
 	}
@@ -263,6 +281,69 @@ func readJSON[T any](path string) (*T, error) {
 
 func signalNotify(c chan os.Signal) {
 	signal.Notify(c, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
+}
+
+// pidsLimit returns how often the container's pids cgroup has refused a fork, how many
+// tasks it has, and its limit (0 for none).
+func pidsLimit(c *libcontainer.Container) (hits, current, limit int64) {
+	st, err := c.State()
+	if err != nil {
+		return 0, 0, 0
+	}
+	dir := st.CgroupPaths["pids"]
+	if dir == "" {
+		dir = st.CgroupPaths[""]
+	}
+	if dir == "" {
+		return 0, 0, 0
+	}
+	read := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		return strings.TrimSpace(string(b))
+	}
+	limit, _ = strconv.ParseInt(read("pids.max"), 10, 64) // "max": no limit
+	current, _ = strconv.ParseInt(read("pids.current"), 10, 64)
+	for _, line := range strings.Split(read("pids.events"), "\n") {
+		if v, ok := strings.CutPrefix(line, "max "); ok {
+			hits, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return hits, current, limit
+}
+
+// gatedWriter holds back what is written until open is called, then writes it and
+// passes later writes on; if open is never called, it is dropped.
+type gatedWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	held   []byte
+	opened bool
+}
+
+// maxHeld bounds what is held before open: an init's crash dump, or the first output of
+// a process that started a moment before open.
+const maxHeld = 256 << 10
+
+func (g *gatedWriter) Write(b []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		if len(g.held)+len(b) <= maxHeld {
+			g.held = append(g.held, b...)
+		}
+		return len(b), nil
+	}
+	return g.w.Write(b)
+}
+
+func (g *gatedWriter) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.opened = true
+	if len(g.held) > 0 {
+		_, _ = g.w.Write(g.held)
+		g.held = nil
+	}
 }
 
 func startFailureCode(err error) int {

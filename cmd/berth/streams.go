@@ -64,7 +64,9 @@ func pumpStreams(ctx context.Context, resp *client.HijackedResponse, stdin, tty 
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	// A reset is the daemon closing the stream while stdin still had bytes in flight,
+	// as when the process ends at once: the output has ended all the same.
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 		return fmt.Errorf("copy the container's output: %w", err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -39,6 +40,9 @@ type Exec struct {
 	spec string
 	// Master is the TTY master of a Terminal exec; read and write the process through it.
 	Master *os.File
+	// failed is the exit code of a Terminal exec whose process never started (126 or 127,
+	// its reason written to stdout), or nil.
+	failed *int
 }
 
 // Exec starts a process in the running container id. Without a terminal its stdio are
@@ -94,8 +98,11 @@ func (r *Runtime) Exec(ctx context.Context, id string, e ExecConfig, stdin io.Re
 	// case something it started still holds them.
 	cmd.WaitDelay = 2 * time.Second
 	var stdinW *os.File
+	var runtimeErr bytes.Buffer
 	if e.Terminal {
 		cmd.ExtraFiles = []*os.File{pass}
+		// berth-runtime says here why a process could not start.
+		cmd.Stderr = &runtimeErr
 	} else {
 		cmd.Stdout, cmd.Stderr = stdout, stderr
 		if stdin != nil {
@@ -128,9 +135,18 @@ func (r *Runtime) Exec(ctx context.Context, id string, e ExecConfig, stdin io.Re
 		pass.Close()
 		m, err := console.RecvMaster(keep)
 		if err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+			// No terminal came: the process did not start. berth-runtime exits 126 or
+			// 127 with its reason then, which reaches the client as without a terminal.
+			werr := cmd.Wait()
 			os.Remove(path)
+			var ee *exec.ExitError
+			if errors.As(werr, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127) && stdout != nil {
+				code := ee.ExitCode()
+				_, _ = stdout.Write(bytes.ReplaceAll(runtimeErr.Bytes(), []byte("\n"), []byte("\r\n")))
+				x.failed = &code
+				return x, nil
+			}
+			_ = cmd.Process.Kill()
 			return nil, fmt.Errorf("exec: %w", err)
 		}
 		x.Master = m
@@ -147,6 +163,9 @@ func (x *Exec) Signal(sig syscall.Signal) error { return x.cmd.Process.Signal(si
 // Wait waits for the process and returns its exit code (128+N for signal N). Exit code
 // 126/127 come from the process itself; a runtime failure is an error.
 func (x *Exec) Wait() (int, error) {
+	if x.failed != nil {
+		return *x.failed, nil
+	}
 	err := x.cmd.Wait()
 	os.Remove(x.spec)
 	if x.Master != nil {
