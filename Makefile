@@ -9,7 +9,7 @@ RUNTIME_TAGS := seccomp netgo osusergo
 DEB_PKGS := busybox-static libseccomp-dev gcc make iproute2 iptables nftables
 BENCH_PKGS := runc hyperfine util-linux jq
 
-.PHONY: all build deps bench-deps test unit e2e demo bench clean fmt vet
+.PHONY: all build deps bench-deps test unit fuzz-short fuzz e2e demo bench clean fmt vet
 
 all: build
 
@@ -35,10 +35,31 @@ unit: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
+# Every parser of untrusted input has a fuzz target (package:target). `make test` runs each
+# briefly; `make fuzz` runs each for FUZZTIME. Minimizing is capped so that a run ends when
+# its time does.
+FUZZ_TARGETS := untar:FuzzExtract engine/image:FuzzLoad compose:FuzzLoad \
+	api:FuzzContainerCreateBody api:FuzzVersionPrefix engine:FuzzValidateCreate \
+	engine/image:FuzzApplyChange volumes:FuzzCreateName netstack/dns:FuzzReverseAddr \
+	cmd/berth:FuzzParsePublish
+FUZZTIME ?= 2m
+
+fuzz-short: deps
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=8s
+
+fuzz: deps
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1s ./$$pkg >$$log 2>&1 \
+			|| { cat $$log; exit 1; }; \
+		grep 'elapsed' $$log | tail -1; \
+	done
+
 e2e: build
 	BERTH_BIN=$(CURDIR)/bin/berth $(GO) test -count=1 -timeout 30m -p 1 ./e2e/ -v 2>&1 | grep -v -E '^=== (RUN|PAUSE|CONT)' ; exit $${PIPESTATUS[0]}
 
-test: unit e2e
+test: unit fuzz-short e2e
 
 demo: build
 	@./examples/demo.sh $(CURDIR)/bin/berth

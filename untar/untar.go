@@ -116,6 +116,10 @@ type dirTimes struct {
 // Clean turns an entry name into a clean path relative to the destination, refusing
 // names that climb out of it.
 func Clean(name string) (string, error) {
+	if len(name) > unix.PathMax {
+		// No file of a real tree has a longer path, and each component costs a mkdir.
+		return "", invalid("name of %d bytes is longer than a path may be (%d)", len(name), unix.PathMax)
+	}
 	if strings.ContainsRune(name, 0) {
 		return "", invalid("name %q has a NUL byte", name)
 	}

@@ -22,12 +22,12 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-func newStore(t *testing.T) *Store {
+func newStore(t testing.TB) *Store {
 	t.Helper()
 	return openStore(t, t.TempDir())
 }
 
-func openStore(t *testing.T, root string) *Store {
+func openStore(t testing.TB, root string) *Store {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(root, "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -50,7 +50,7 @@ type entry struct {
 	mode int64
 }
 
-func tarBytes(t *testing.T, entries ...entry) []byte {
+func tarBytes(t testing.TB, entries ...entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -79,7 +79,7 @@ func tarBytes(t *testing.T, entries ...entry) []byte {
 	return buf.Bytes()
 }
 
-func layerOf(t *testing.T, b []byte) v1.Layer {
+func layerOf(t testing.TB, b []byte) v1.Layer {
 	t.Helper()
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, tarball.WithMediaType(types.OCILayer))
 	if err != nil {
@@ -89,7 +89,7 @@ func layerOf(t *testing.T, b []byte) v1.Layer {
 }
 
 // baseLayer needs no root to unpack: a dir, files, a symlink, a hard link.
-func baseLayer(t *testing.T) v1.Layer {
+func baseLayer(t testing.TB) v1.Layer {
 	return layerOf(t, tarBytes(t,
 		entry{name: "etc/", typ: tar.TypeDir},
 		entry{name: "etc/hostname", typ: tar.TypeReg, body: "base\n"},
@@ -100,11 +100,11 @@ func baseLayer(t *testing.T) v1.Layer {
 	))
 }
 
-func fileLayer(t *testing.T, name, body string) v1.Layer {
+func fileLayer(t testing.TB, name, body string) v1.Layer {
 	return layerOf(t, tarBytes(t, entry{name: name, typ: tar.TypeReg, body: body}))
 }
 
-func buildImage(t *testing.T, cmd string, layers ...v1.Layer) v1.Image {
+func buildImage(t testing.TB, cmd string, layers ...v1.Layer) v1.Image {
 	t.Helper()
 	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layers...)
 	if err != nil {
@@ -126,7 +126,7 @@ func buildImage(t *testing.T, cmd string, layers ...v1.Layer) v1.Image {
 	return img
 }
 
-func dockerArchive(t *testing.T, imgs map[string]v1.Image) []byte {
+func dockerArchive(t testing.TB, imgs map[string]v1.Image) []byte {
 	t.Helper()
 	refs := map[name.Reference]v1.Image{}
 	for r, img := range imgs {
@@ -143,7 +143,7 @@ func dockerArchive(t *testing.T, imgs map[string]v1.Image) []byte {
 	return buf.Bytes()
 }
 
-func ociArchive(t *testing.T, img v1.Image, annotations map[string]string) []byte {
+func ociArchive(t testing.TB, img v1.Image, annotations map[string]string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	p, err := layout.Write(dir, empty.Index)
@@ -156,7 +156,7 @@ func ociArchive(t *testing.T, img v1.Image, annotations map[string]string) []byt
 	return tarTree(t, dir)
 }
 
-func tarTree(t *testing.T, dir string) []byte {
+func tarTree(t testing.TB, dir string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -184,7 +184,7 @@ func tarTree(t *testing.T, dir string) []byte {
 	return buf.Bytes()
 }
 
-func digestOf(t *testing.T, img v1.Image) string {
+func digestOf(t testing.TB, img v1.Image) string {
 	t.Helper()
 	h, err := img.ConfigName()
 	if err != nil {
@@ -194,7 +194,7 @@ func digestOf(t *testing.T, img v1.Image) string {
 }
 
 // snapshot describes every file and record of the store, to compare states.
-func snapshot(t *testing.T, s *Store) string {
+func snapshot(t testing.TB, s *Store) string {
 	t.Helper()
 	var lines []string
 	filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
@@ -219,7 +219,7 @@ func snapshot(t *testing.T, s *Store) string {
 type v1Image = v1.Image
 
 // stripFile returns the tar archive without the named file.
-func stripFile(t *testing.T, archive []byte, name string) []byte {
+func stripFile(t testing.TB, archive []byte, name string) []byte {
 	t.Helper()
 	tr := tar.NewReader(bytes.NewReader(archive))
 	var buf bytes.Buffer

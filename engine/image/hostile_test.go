@@ -16,7 +16,7 @@ import (
 )
 
 // withEntries returns archive with the named entries dropped and extra appended.
-func withEntries(t *testing.T, archive []byte, drop []string, extra ...entry) []byte {
+func withEntries(t testing.TB, archive []byte, drop []string, extra ...entry) []byte {
 	t.Helper()
 	tr := tar.NewReader(bytes.NewReader(archive))
 	var buf bytes.Buffer
@@ -120,4 +120,25 @@ func TestLoadHostileArchives(t *testing.T) {
 	if _, err := s.Load(context.Background(), bytes.NewReader(linked), nil); err != nil {
 		t.Fatalf("an archive with a link inside it: %v", err)
 	}
+}
+
+// FuzzLoad loads arbitrary archives: each loads or is refused, and a refused one leaves
+// the store as it was.
+func FuzzLoad(f *testing.F) {
+	img := buildImage(f, "sh", fileLayer(f, "f", "x"))
+	good := ociArchive(f, img, map[string]string{annotationRefName: "docker.io/library/good:1"})
+	f.Add(good)
+	f.Add(dockerArchive(f, map[string]v1Image{"a:1": img}))
+	f.Add(withEntries(f, good, []string{"index.json"}, entry{name: "index.json", typ: tar.TypeSymlink, link: "/dev/zero"}))
+	f.Add(withEntries(f, good, []string{"blobs"}, entry{name: "blobs", typ: tar.TypeSymlink, link: "/"}))
+	f.Add(tarBytes(f, entry{name: ".wh...", typ: tar.TypeReg}))
+	s := newStore(f) // one store: each load is compared with the state just before it
+	f.Fuzz(func(t *testing.T, archive []byte) {
+		before := snapshot(t, s)
+		if _, err := s.Load(context.Background(), bytes.NewReader(archive), nil); err != nil {
+			if after := snapshot(t, s); after != before {
+				t.Errorf("a refused load (%v) changed the store:\n%s", err, after)
+			}
+		}
+	})
 }
