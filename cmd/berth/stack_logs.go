@@ -77,7 +77,9 @@ func (p *logPrinter) writer(name string, index int) io.WriteCloser {
 	if p.noPrefix {
 		prefix = ""
 	}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -87,7 +89,20 @@ func (p *logPrinter) writer(name string, index int) io.WriteCloser {
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	return pw
+	return &lineWriter{PipeWriter: pw, done: done}
+}
+
+// lineWriter's Close returns once its last line is printed, so that logs does not exit
+// before it.
+type lineWriter struct {
+	*io.PipeWriter
+	done chan struct{}
+}
+
+func (w *lineWriter) Close() error {
+	err := w.PipeWriter.Close()
+	<-w.done
+	return err
 }
 
 type stackLogOptions struct {
