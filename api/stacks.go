@@ -15,6 +15,7 @@ import (
 func (s *Server) stackRoutes() {
 	s.mux.HandleFunc("POST /berth/stacks/up", s.stackUp)
 	s.mux.HandleFunc("POST /berth/stacks/down", s.stackDown)
+	s.mux.HandleFunc("POST /berth/stacks/op", s.stackOp)
 	s.mux.HandleFunc("GET /berth/stacks", s.stackList)
 }
 
@@ -51,6 +52,38 @@ func (s *Server) stackDown(w http.ResponseWriter, r *http.Request) {
 	}
 	s.streamStack(w, r, req.Stack.Name, func(ctx context.Context) error {
 		return s.eng.Down(ctx, &req.Stack, o)
+	})
+}
+
+func (s *Server) stackOp(w http.ResponseWriter, r *http.Request) {
+	var req stackapi.OpRequest
+	if err := decodeJSON(w, r, "stack operation", &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	o := engine.OpOptions{Services: req.Services, Signal: req.Signal}
+	if req.TimeoutSecs != nil {
+		d := time.Duration(*req.TimeoutSecs) * time.Second
+		o.Timeout = &d
+	}
+	op := engine.StackOp(req.Op)
+	if req.DryRun {
+		plan, err := s.eng.PlanOp(req.Stack, op, o)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, stackapi.StreamLine{Plan: plan.String(), Done: true})
+		return
+	}
+	// A plan that cannot be made (an unknown operation, no containers to start) is an
+	// answer, not a stream.
+	if _, err := s.eng.PlanOp(req.Stack, op, o); err != nil {
+		writeError(w, err)
+		return
+	}
+	s.streamStack(w, r, req.Stack, func(ctx context.Context) error {
+		return s.eng.RunOp(ctx, req.Stack, op, o)
 	})
 }
 

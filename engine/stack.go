@@ -74,6 +74,8 @@ func (e *Engine) PlanUp(stack *project.Stack, o UpOptions) (Plan, error) {
 // dependency order (independent services in parallel), each after its dependencies meet
 // their depends_on conditions. What it started stays running if it fails, as in Compose.
 func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) error {
+	unlock := e.lockStack(stack.Name)
+	defer unlock()
 	if err := e.checkStack(stack); err != nil {
 		return err
 	}
@@ -388,6 +390,8 @@ type DownOptions struct {
 
 // Down removes a stack's containers, dependents first, then its networks.
 func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) error {
+	unlock := e.lockStack(stack.Name)
+	defer unlock()
 	list, err := e.containers.List()
 	if err != nil {
 		return err

@@ -39,6 +39,17 @@ type DownRequest struct {
 	Volumes       bool
 }
 
+// OpRequest is the body of POST /berth/stacks/op: start, stop, restart, kill, pause or
+// unpause of a stack's existing containers, planned by the daemon from their labels.
+type OpRequest struct {
+	Stack       string
+	Op          string
+	Services    []string // empty: every service
+	TimeoutSecs *int     // stop and restart: nil for each container's own grace
+	Signal      string   // kill
+	DryRun      bool     // answer with the plan, change nothing
+}
+
 // Progress is what happened to one object, as Compose shows it
 // ("Container web-1  Started").
 type Progress struct {

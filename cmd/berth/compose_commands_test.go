@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -224,5 +225,21 @@ func TestChangeEach(t *testing.T) {
 		{Name: "db"}, {Name: "web", DependsOn: []project.Dependency{{Service: "db"}}}, {Name: "a", DependsOn: []project.Dependency{{Service: "web"}}}}}}.order()
 	if strings.Join(order, ",") != "db,web,a" {
 		t.Errorf("order %v", order)
+	}
+}
+
+func TestSortByReplica(t *testing.T) {
+	var list []container.Summary
+	for _, r := range []struct{ svc, n string }{{"web", "10"}, {"db", "1"}, {"web", "2"}, {"web", "1"}} {
+		list = append(list, container.Summary{Names: []string{"/" + r.svc + "-" + r.n},
+			Labels: map[string]string{project.LabelService: r.svc, project.LabelContainerNumber: r.n}})
+	}
+	sortByReplica(list)
+	var got []string
+	for _, ct := range list {
+		got = append(got, summaryName(ct))
+	}
+	if want := []string{"db-1", "web-1", "web-2", "web-10"}; !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
 	}
 }

@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"os"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"berth/api/stackapi"
 )
 
 type composeKillOptions struct {
 	compose       composeOptions
 	signal        string
 	removeOrphans bool
+	op            opFlags
 }
 
 func newComposeKillCommand(g *globalOptions) *cobra.Command {
@@ -26,28 +26,13 @@ func newComposeKillCommand(g *globalOptions) *cobra.Command {
 	}
 	f := cmd.Flags()
 	o.compose.addFlags(f)
+	o.op.add(f)
 	f.StringVarP(&o.signal, "signal", "s", "SIGKILL", "signal to send to the containers")
 	f.BoolVar(&o.removeOrphans, "remove-orphans", false, "accepted for Compose compatibility; orphans are left alone")
 	return cmd
 }
 
-// runComposeKill sends a signal to the services' running containers.
+// runComposeKill sends a signal to the services' running containers, dependents first.
 func runComposeKill(ctx context.Context, g *globalOptions, o composeKillOptions, services []string) error {
-	t, err := o.compose.target(ctx, services)
-	if err != nil {
-		return err
-	}
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	list, err := serviceContainers(ctx, c, t, services, false, true)
-	if err != nil {
-		return err
-	}
-	return changeEach(ctx, os.Stderr, list, "Killing", "Killed", func(ctx context.Context, ct container.Summary) error {
-		_, err := c.ContainerKill(ctx, ct.ID, client.ContainerKillOptions{Signal: o.signal})
-		return err
-	})
+	return runStackOp(ctx, g, &o.compose, services, stackapi.OpRequest{Op: "kill", Signal: o.signal, DryRun: o.op.dryRun})
 }

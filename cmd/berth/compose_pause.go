@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"os"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"berth/api/stackapi"
 )
 
 type composePauseOptions struct {
 	compose composeOptions
+	op      opFlags
 }
 
 func newComposePauseCommand(g *globalOptions) *cobra.Command {
@@ -36,41 +36,16 @@ func newComposePausing(g *globalOptions, pause bool) *cobra.Command {
 		},
 	}
 	o.compose.addFlags(cmd.Flags())
+	o.op.add(cmd.Flags())
 	return cmd
 }
 
-// runComposePause pauses the services' running containers, or unpauses their paused ones.
+// runComposePause pauses the services' running containers (dependents first), or unpauses
+// their paused ones.
 func runComposePause(ctx context.Context, g *globalOptions, o composePauseOptions, services []string, pause bool) error {
-	t, err := o.compose.target(ctx, services)
-	if err != nil {
-		return err
-	}
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	list, err := serviceContainers(ctx, c, t, services, true, false)
-	if err != nil {
-		return err
-	}
-	from, doing, done := container.StateRunning, "Pausing", "Paused"
+	op := "pause"
 	if !pause {
-		from, doing, done = container.StatePaused, "Unpausing", "Unpaused"
+		op = "unpause"
 	}
-	var todo []container.Summary
-	for _, ct := range list {
-		if ct.State == from {
-			todo = append(todo, ct)
-		}
-	}
-	return changeEach(ctx, os.Stderr, todo, doing, done, func(ctx context.Context, ct container.Summary) error {
-		var err error
-		if pause {
-			_, err = c.ContainerPause(ctx, ct.ID, client.ContainerPauseOptions{})
-		} else {
-			_, err = c.ContainerUnpause(ctx, ct.ID, client.ContainerUnpauseOptions{})
-		}
-		return err
-	})
+	return runStackOp(ctx, g, &o.compose, services, stackapi.OpRequest{Op: op, DryRun: o.op.dryRun})
 }

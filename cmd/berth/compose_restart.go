@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"os"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"berth/api/stackapi"
 )
 
 type composeRestartOptions struct {
@@ -14,6 +13,7 @@ type composeRestartOptions struct {
 	timeout    int
 	timeoutSet bool
 	noDeps     bool
+	op         opFlags
 }
 
 func newComposeRestartCommand(g *globalOptions) *cobra.Command {
@@ -28,33 +28,18 @@ func newComposeRestartCommand(g *globalOptions) *cobra.Command {
 	}
 	f := cmd.Flags()
 	o.compose.addFlags(f)
+	o.op.add(f)
 	f.IntVarP(&o.timeout, "timeout", "t", 10, "seconds to wait before killing a container (default: its stop_grace_period)")
 	f.BoolVar(&o.noDeps, "no-deps", false, "do not restart dependent services (berth never does)")
 	return cmd
 }
 
 // runComposeRestart restarts the services' containers, stopped ones included, as Compose
-// does; the configuration is not re-read (use up for that).
+// does, dependencies first; the configuration is not re-read (use up for that).
 func runComposeRestart(ctx context.Context, g *globalOptions, o composeRestartOptions, services []string) error {
-	t, err := o.compose.target(ctx, services)
-	if err != nil {
-		return err
+	req := stackapi.OpRequest{Op: "restart", DryRun: o.op.dryRun}
+	if o.timeoutSet {
+		req.TimeoutSecs = &o.timeout
 	}
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	list, err := serviceContainers(ctx, c, t, services, true, false)
-	if err != nil {
-		return err
-	}
-	return changeEach(ctx, os.Stderr, list, "Restarting", "Started", func(ctx context.Context, ct container.Summary) error {
-		opts := client.ContainerRestartOptions{}
-		if o.timeoutSet {
-			opts.Timeout = &o.timeout
-		}
-		_, err := c.ContainerRestart(ctx, ct.ID, opts)
-		return err
-	})
+	return runStackOp(ctx, g, &o.compose, services, req)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"berth/api/stackapi"
 )
 
 type composeRmOptions struct {
@@ -54,15 +56,9 @@ func runComposeRm(ctx context.Context, g *globalOptions, o composeRmOptions, ser
 		return err
 	}
 	if o.stop {
-		var running []container.Summary
-		for _, ct := range list {
-			if ct.State == container.StateRunning || ct.State == container.StatePaused {
-				running = append(running, ct)
-			}
-		}
-		if err := changeEach(ctx, os.Stderr, running, "Stopping", "Stopped", func(ctx context.Context, ct container.Summary) error {
-			return stopContainer(ctx, c, ct.ID, 0, false)
-		}); err != nil {
+		// The daemon stops them, dependents first.
+		req := stackapi.OpRequest{Stack: t.name, Op: "stop", Services: services}
+		if err := stackCall(ctx, c, "POST", "/berth/stacks/op", req, newStackView("Running", "plain").line); err != nil {
 			return err
 		}
 		if list, err = serviceContainers(ctx, c, t, services, true, true); err != nil {

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"os"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"berth/api/stackapi"
 )
 
 type composeStopOptions struct {
 	compose    composeOptions
+	op         opFlags
 	timeout    int
 	timeoutSet bool
 }
@@ -26,36 +26,16 @@ func newComposeStopCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	o.compose.addFlags(cmd.Flags())
+	o.op.add(cmd.Flags())
 	cmd.Flags().IntVarP(&o.timeout, "timeout", "t", 10, "seconds to wait before killing a container (default: its stop_grace_period)")
 	return cmd
 }
 
 // runComposeStop stops the services' running containers, dependents first.
 func runComposeStop(ctx context.Context, g *globalOptions, o composeStopOptions, services []string) error {
-	t, err := o.compose.target(ctx, services)
-	if err != nil {
-		return err
+	req := stackapi.OpRequest{Op: "stop", DryRun: o.op.dryRun}
+	if o.timeoutSet {
+		req.TimeoutSecs = &o.timeout
 	}
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	list, err := serviceContainers(ctx, c, t, services, false, true)
-	if err != nil {
-		return err
-	}
-	return changeEach(ctx, os.Stderr, list, "Stopping", "Stopped", func(ctx context.Context, ct container.Summary) error {
-		return stopContainer(ctx, c, ct.ID, o.timeout, o.timeoutSet)
-	})
-}
-
-// stopContainer stops id, after timeout seconds if set, else the container's own grace.
-func stopContainer(ctx context.Context, c *client.Client, id string, timeout int, set bool) error {
-	opts := client.ContainerStopOptions{}
-	if set {
-		opts.Timeout = &timeout
-	}
-	_, err := c.ContainerStop(ctx, id, opts)
-	return err
+	return runStackOp(ctx, g, &o.compose, services, req)
 }

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -32,14 +33,21 @@ func stackContainers(ctx context.Context, c *client.Client, stack string, all bo
 			out = append(out, ct)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Labels, out[j].Labels
-		if a[project.LabelService] != b[project.LabelService] {
-			return a[project.LabelService] < b[project.LabelService]
-		}
-		return a[project.LabelContainerNumber] < b[project.LabelContainerNumber]
-	})
+	sortByReplica(out)
 	return out, nil
+}
+
+// sortByReplica sorts containers by service, then by number as a number (2 before 10).
+func sortByReplica(list []container.Summary) {
+	slices.SortStableFunc(list, func(x, y container.Summary) int {
+		a, b := x.Labels, y.Labels
+		if c := strings.Compare(a[project.LabelService], b[project.LabelService]); c != 0 {
+			return c
+		}
+		m, _ := strconv.Atoi(a[project.LabelContainerNumber])
+		n, _ := strconv.Atoi(b[project.LabelContainerNumber])
+		return m - n
+	})
 }
 
 // exitInfo is a container of a followed stack that ended.

@@ -253,22 +253,9 @@ func contains(list []string, s string) bool {
 // stopStack stops every container of the stack, dependents first, as down does but
 // keeping them.
 func stopStack(ctx context.Context, c *client.Client, stack *project.Stack, timeout int) error {
-	list, err := stackContainers(ctx, c, stack.Name, true)
-	if err != nil {
-		return err
-	}
-	for _, ct := range list {
-		if ct.State != "running" && ct.State != "paused" {
-			continue
-		}
-		name := strings.TrimPrefix(ct.Names[0], "/")
-		fmt.Fprintf(os.Stderr, " Container %s  Stopping\n", name)
-		if _, err := c.ContainerStop(ctx, ct.ID, client.ContainerStopOptions{Timeout: &timeout}); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, " Container %s  Stopped\n", name)
-	}
-	return nil
+	// The daemon stops them, dependents first, as Compose does.
+	req := stackapi.OpRequest{Stack: stack.Name, Op: "stop", TimeoutSecs: &timeout}
+	return stackCall(ctx, c, "POST", "/berth/stacks/op", req, newStackView("Running", "plain").line)
 }
 
 func waitServiceCode(ctx context.Context, c *client.Client, stackName, service string) int {

@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+const orderedStack = `services:
+  db:
+    image: ` + testImage + `
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+  api:
+    image: ` + testImage + `
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    depends_on: [db]
+  web:
+    image: ` + testImage + `
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    depends_on: [api]
+`
+
+// before fails unless line a comes before line b in out.
+func before(t *testing.T, out, a, b string) {
+	t.Helper()
+	i, j := strings.Index(out, a), strings.Index(out, b)
+	if i < 0 || j < 0 || i > j {
+		t.Errorf("want %q before %q in:\n%s", a, b, out)
+	}
+}
+
+// The daemon plans start, stop, restart, kill, pause and unpause of a stack from its
+// containers' labels and walks them in dependency order.
+func TestStackOpsFollowDependencies(t *testing.T) {
+	e := newEnv(t)
+	s := e.newStack("ord", orderedStack)
+	s.must("up", "-d")
+
+	plan := s.must("stop", "--dry-run").stdout
+	if want := "ord-web-1: stop (running)\nord-api-1: stop (running) after web\nord-db-1: stop (running) after api\n"; plan != want {
+		t.Errorf("stop --dry-run:\n%s\nwant:\n%s", plan, want)
+	}
+	for _, p := range s.ps() {
+		if p.State != "running" {
+			t.Errorf("stop --dry-run changed %s to %s", p.Name, p.State)
+		}
+	}
+	out := s.must("stop").stderr
+	before(t, out, "ord-web-1  Stopped", "ord-api-1  Stopping")
+	before(t, out, "ord-api-1  Stopped", "ord-db-1  Stopping")
+
+	out = s.must("start").stderr
+	before(t, out, "ord-db-1  Started", "ord-api-1  Starting")
+	before(t, out, "ord-api-1  Started", "ord-web-1  Starting")
+
+	out = s.must("pause").stderr
+	before(t, out, "ord-web-1  Paused", "ord-db-1  Pausing")
+	out = s.must("unpause").stderr
+	before(t, out, "ord-db-1  Unpaused", "ord-web-1  Unpausing")
+
+	out = s.must("restart", "-t", "1").stderr
+	before(t, out, "ord-db-1  Started", "ord-web-1  Restarting")
+
+	out = s.must("kill", "api").stderr
+	if !strings.Contains(out, "ord-api-1  Killed") || strings.Contains(out, "ord-db-1") {
+		t.Errorf("kill api:\n%s", out)
+	}
+	if r := s.run("start", "--dry-run"); r.code != 0 || !strings.Contains(r.stdout, "ord-api-1: start") {
+		t.Errorf("start --dry-run after kill:\n%s", r)
+	}
+}
+
+// Two ups of one project at once converge to one set of containers: the daemon
+// serialises the changes to a stack.
+func TestStackConcurrentUpsConverge(t *testing.T) {
+	e := newEnv(t)
+	s := e.newStack("twice", orderedStack)
+	var wg sync.WaitGroup
+	results := make([]res, 3)
+	for i := range results {
+		wg.Go(func() { results[i] = s.run("up", "-d") })
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.code != 0 {
+			t.Errorf("concurrent up:\n%s", r)
+		}
+	}
+	names := psNames(s.ps("-a"))
+	if want := []string{"twice-api-1", "twice-db-1", "twice-web-1"}; strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("containers after concurrent ups: %v, want %v", names, want)
+	}
+	if out := e.must("container", "ls", "-a", "-q"); len(lines(out)) != 3 {
+		t.Errorf("%d containers, want 3:\n%s", len(lines(out)), out)
+	}
+}
