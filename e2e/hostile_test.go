@@ -261,3 +261,38 @@ func TestPublishManyPorts(t *testing.T) {
 	e.must("network", "create", "after-ports")
 	e.must("network", "rm", "after-ports")
 }
+
+// Compose's volume nocopy and bind propagation reach the engine as options it knows: a
+// nocopy volume starts empty, where a plain one gets the image's content.
+func TestStackVolumeNoCopyAndPropagation(t *testing.T) {
+	e := newEnv(t)
+	host := t.TempDir()
+	s := e.newStack("opts", `services:
+  app:
+    image: `+testImage+`
+    command: ["sleep", "1000"]
+    volumes:
+      - type: volume
+        source: empty
+        target: /etc
+        volume: {nocopy: true}
+      - type: volume
+        source: full
+        target: /bin
+      - type: bind
+        source: `+host+`
+        target: /host
+        bind: {propagation: rslave}
+volumes:
+  empty: {}
+  full: {}
+`)
+	s.must("up", "-d")
+	t.Cleanup(func() { s.run("down", "-v", "-t", "0") })
+	if out := e.execOut("opts-app-1", "ls /etc | wc -l").stdout; strings.TrimSpace(out) != "0" {
+		t.Errorf("a nocopy volume got the image's /etc: %q entries", out)
+	}
+	if out := e.execOut("opts-app-1", "ls /bin | wc -l").stdout; strings.TrimSpace(out) == "0" {
+		t.Error("a plain volume did not get the image's /bin")
+	}
+}

@@ -80,3 +80,18 @@ func TestExecAtPidsLimit(t *testing.T) {
 	}
 	e.must("version")
 }
+
+// An exec that leaves a process behind returns when its own process ends, though the
+// one left behind still holds its output.
+func TestExecLeavingABackgroundProcess(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "bg", testImage, "sleep", "1000")
+	start := time.Now()
+	r := e.run("container", "exec", "bg", "sh", "-c", "sleep 600 & echo started >&2")
+	if r.code != 0 || !strings.Contains(r.stderr, "started") {
+		t.Fatalf("exec:\n%s", r)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("exec returned after %s, waiting for the process it left behind", d)
+	}
+}

@@ -75,6 +75,10 @@ func TestParseBind(t *testing.T) {
 		{in: "/h:c", fail: "must be absolute"},
 		{in: "/h", fail: "HOST:CONTAINER"},
 		{in: "/h:/c:xx", fail: "unknown option"},
+		{in: "/h:/c:rshared"},
+		{in: "/h:/c:ro,rslave,z", ro: true},
+		{in: "/h:/c:rshared,private", fail: "propagation is both"},
+		{in: "/h:/c:nocopy", fail: "nocopy applies only to a named volume"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -89,6 +93,15 @@ func TestParseBind(t *testing.T) {
 				t.Fatalf("%+v %v", m, err)
 			}
 		})
+	}
+	// What project emits for Compose's volume.nocopy and bind.propagation parses.
+	m, err := parseBind("data:/var/lib/data:ro,nocopy")
+	if err != nil || !m.NoCopy || !m.ReadOnly || m.Type != "volume" {
+		t.Errorf("nocopy volume: %+v %v", m, err)
+	}
+	m, err = parseBind("/h:/c:rshared")
+	if err != nil || len(m.Options) != 1 || m.Options[0] != "rshared" {
+		t.Errorf("propagation: %+v %v", m, err)
 	}
 }
 

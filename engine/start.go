@@ -197,11 +197,13 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 			if err != nil {
 				return runtime.Config{}, err
 			}
-			if err := e.volumes.CopyUp(v.Name, src); err != nil {
-				return runtime.Config{}, fmt.Errorf("volume %s: %w", v.Name, err)
+			if !m.NoCopy {
+				if err := e.volumes.CopyUp(v.Name, src); err != nil {
+					return runtime.Config{}, fmt.Errorf("volume %s: %w", v.Name, err)
+				}
 			}
 			m.Type, m.Source = "bind", v.Mountpoint
-			cfg.Mounts = append(cfg.Mounts, m)
+			cfg.Mounts = append(cfg.Mounts, m.Mount)
 			continue
 		}
 		// Docker creates a missing host directory for -v.
@@ -210,7 +212,7 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 				return runtime.Config{}, fmt.Errorf("create bind source %s: %w", m.Source, err)
 			}
 		}
-		cfg.Mounts = append(cfg.Mounts, m)
+		cfg.Mounts = append(cfg.Mounts, m.Mount)
 	}
 	for dst, opts := range hc.Tmpfs {
 		m := runtime.Mount{Type: "tmpfs", Destination: dst}
@@ -222,17 +224,26 @@ func (e *Engine) runtimeConfig(c *store.Container, rootfs string) (runtime.Confi
 	return cfg, nil
 }
 
-// parseBind parses a -v HOST:CTR[:ro|rw] bind, or NAME:CTR[:ro|rw] for a named volume
-// (then Type is "volume" and Source the volume's name).
-func parseBind(b string) (runtime.Mount, error) {
+// bindMount is a parsed -v: the mount, and for a named volume whether to leave it
+// without the image's content (nocopy).
+type bindMount struct {
+	runtime.Mount
+	NoCopy bool
+}
+
+// parseBind parses a -v HOST:CTR[:OPTIONS] bind, or NAME:CTR[:OPTIONS] for a named volume
+// (then Type is "volume" and Source the volume's name). OPTIONS are Docker's: ro or rw,
+// a propagation mode, nocopy for a volume, and the SELinux and consistency hints that
+// mean nothing here.
+func parseBind(b string) (bindMount, error) {
 	parts := strings.Split(b, ":")
 	if len(parts) < 2 || len(parts) > 3 {
-		return runtime.Mount{}, fmt.Errorf("invalid volume %q: use HOST:CONTAINER[:ro]: %w", b, errdefs.ErrInvalidArgument)
+		return bindMount{}, fmt.Errorf("invalid volume %q: use HOST:CONTAINER[:ro]: %w", b, errdefs.ErrInvalidArgument)
 	}
-	m := runtime.Mount{Source: parts[0], Destination: parts[1]}
+	m := bindMount{Mount: runtime.Mount{Source: parts[0], Destination: parts[1]}}
 	if !filepath.IsAbs(m.Source) {
 		if !validName.MatchString(m.Source) || strings.Contains(m.Source, "/") {
-			return runtime.Mount{}, fmt.Errorf("invalid volume %q: %q is neither an absolute host path nor a volume name: %w", b, m.Source, errdefs.ErrInvalidArgument)
+			return bindMount{}, fmt.Errorf("invalid volume %q: %q is neither an absolute host path nor a volume name: %w", b, m.Source, errdefs.ErrInvalidArgument)
 		}
 		m.Type = "volume"
 	}
@@ -241,17 +252,31 @@ func parseBind(b string) (runtime.Mount, error) {
 		if m.Type == "volume" {
 			typ = "volume"
 		}
-		return runtime.Mount{}, fmt.Errorf("invalid volume specification: '%s': invalid mount config for type %q: %v: %w", b, typ, err, errdefs.ErrInvalidArgument)
+		return bindMount{}, fmt.Errorf("invalid volume specification: '%s': invalid mount config for type %q: %v: %w", b, typ, err, errdefs.ErrInvalidArgument)
 	}
 	if len(parts) == 3 {
+		propagation := ""
 		for _, o := range strings.Split(parts[2], ",") {
 			switch o {
 			case "ro":
 				m.ReadOnly = true
-			case "rw", "z", "Z", "rprivate", "private", "rslave", "slave":
+			case "rw", "z", "Z", "consistent", "cached", "delegated":
+			case "nocopy":
+				if m.Type != "volume" {
+					return bindMount{}, fmt.Errorf("invalid volume %q: nocopy applies only to a named volume: %w", b, errdefs.ErrInvalidArgument)
+				}
+				m.NoCopy = true
+			case "rprivate", "private", "rslave", "slave", "rshared", "shared":
+				if propagation != "" {
+					return bindMount{}, fmt.Errorf("invalid volume %q: propagation is both %s and %s: %w", b, propagation, o, errdefs.ErrInvalidArgument)
+				}
+				propagation = o
 			default:
-				return runtime.Mount{}, fmt.Errorf("invalid volume %q: unknown option %q; use ro or rw: %w", b, o, errdefs.ErrInvalidArgument)
+				return bindMount{}, fmt.Errorf("invalid volume %q: unknown option %q; use ro, rw, nocopy or a propagation mode: %w", b, o, errdefs.ErrInvalidArgument)
 			}
+		}
+		if propagation != "" {
+			m.Options = append(m.Options, propagation)
 		}
 	}
 	return m, nil

@@ -292,7 +292,7 @@ func (m *Manager) Create(ctx context.Context, s NetworkSpec) (Network, error) {
 		deleteBridge(n.Bridge)
 		return Network{}, err
 	}
-	if err := m.applyLocked(); err != nil {
+	if err := m.applyLocked(); err != nil && !m.appliedAnyway(err) {
 		// The network goes again, so a failed create leaves nothing behind.
 		_ = m.c.DB.Update(func(tx *bolt.Tx) error {
 			if err := tx.Bucket(bucketNetworks).Delete([]byte(id)); err != nil {

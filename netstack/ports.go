@@ -62,7 +62,7 @@ func (m *Manager) Publish(containerID string, ports []Port) ([]Port, error) {
 		return nil, err
 	}
 	m.holds[containerID] = holds
-	if err := m.applyLocked(); err != nil {
+	if err := m.applyLocked(); err != nil && !m.appliedAnyway(err) {
 		// Unpublished again, so a failed publish leaves no record and no rule.
 		delete(m.holds, containerID)
 		undo()
@@ -210,6 +210,17 @@ func (m *Manager) applyLocked() error {
 		return fmt.Errorf("apply firewall rules: %w", err)
 	}
 	return nil
+}
+
+// appliedAnyway reports whether err leaves the rules in place, with only the steps after
+// them to retry on the next change; it logs such an error.
+func (m *Manager) appliedAnyway(err error) bool {
+	var ac *firewall.AfterCommitError
+	if !errors.As(err, &ac) {
+		return false
+	}
+	m.c.Log.Warn("firewall rules applied, a later step failed; retried on the next change", "err", err)
+	return true
 }
 
 // Teardown removes every network object of this root from the host: bridges, rules.

@@ -36,8 +36,11 @@ type Options struct {
 	// NoOverwriteDirNonDir refuses an entry that would replace a directory with a
 	// non-directory or the reverse (docker cp's noOverwriteDirNonDir).
 	NoOverwriteDirNonDir bool
-	// Rename, if set, replaces the first component of every entry's name except ".":
-	// a copy that lands under a new name.
+	// Top, if set and not ".", is the only first component an entry's name may have: a
+	// copy of one file or directory brings nothing beside it.
+	Top string
+	// Rename, if set, replaces the first component of every entry's name, and of every
+	// hard link's target, except ".": a copy that lands under a new name.
 	Rename string
 }
 
@@ -168,10 +171,12 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if x.opts.Rename != "" && name != "." {
-		_, rest, _ := strings.Cut(name, "/")
-		name = path.Join(x.opts.Rename, rest)
+	if top := x.opts.Top; top != "" && top != "." && name != "." {
+		if first, _, _ := strings.Cut(name, "/"); first != top {
+			return invalid("the copy of %s brings %s beside it", top, name)
+		}
 	}
+	name = x.rename(name)
 	if name == "." {
 		return nil // the destination itself, which exists
 	}
@@ -206,6 +211,10 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	}
 
 	mode := uint32(hdr.Mode & 0o7777)
+	if !x.opts.Owners {
+		// Without the archive's owners, setuid and setgid would be the extracting user's.
+		mode &^= 0o6000
+	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		if err := unix.Mkdirat(pfd, base, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -220,7 +229,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		}
 		x.dirs = append(x.dirs, dirTimes{name, atime, hdr.ModTime})
 		return nil
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 		fd, err := unix.Openat(pfd, base, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err != nil {
 			return err
@@ -229,6 +238,10 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		_, err = io.Copy(f, r)
 		if cerr := f.Close(); err == nil {
 			err = cerr
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("write %s: %w", name, err) // the disk's fault, not the archive's
 		}
 		if err != nil {
 			return &categoryError{cat: errdefs.ErrInvalidArgument, err: fmt.Errorf("archive is truncated or corrupt: %w reading %s: %w", err, name, errTruncated)}
@@ -275,6 +288,15 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	return setTimes(pfd, base, atime, hdr.ModTime)
 }
 
+// rename applies Options.Rename to a cleaned name.
+func (x *extractor) rename(name string) string {
+	if x.opts.Rename == "" || name == "." {
+		return name
+	}
+	_, rest, _ := strings.Cut(name, "/")
+	return path.Join(x.opts.Rename, rest)
+}
+
 // forgetDirUnder drops the cached handle if the change at name may have replaced it.
 func (x *extractor) forgetDirUnder(name string) {
 	if x.lastName == name || strings.HasPrefix(x.lastName, name+"/") {
@@ -316,6 +338,12 @@ func (x *extractor) hardlink(pfd int, base, linkname string) error {
 	if old == "." {
 		return invalid("hard link to the destination itself")
 	}
+	if top := x.opts.Top; top != "" && top != "." {
+		if first, _, _ := strings.Cut(old, "/"); first != top {
+			return invalid("hard link to %s, outside the copy of %s", linkname, top)
+		}
+	}
+	old = x.rename(old)
 	od, err := pathrs.OpenatInRoot(x.root, path.Join(x.dest, path.Dir(old)))
 	if err != nil {
 		return invalid("hard link target %s: %w", linkname, err)
@@ -341,7 +369,10 @@ func (x *extractor) meta(pfd int, base string, hdr *tar.Header, mode uint32) err
 				if !ok || strings.HasPrefix(attr, "trusted.") {
 					continue
 				}
-				if err := unix.Lsetxattr(procPath(pfd, base), attr, []byte(v), 0); err != nil {
+				// As moby: an attribute this filesystem or this entry cannot hold
+				// (user.* on a symlink) is left out rather than failing the whole archive.
+				if err := unix.Lsetxattr(procPath(pfd, base), attr, []byte(v), 0); err != nil &&
+					!errors.Is(err, unix.EPERM) && !errors.Is(err, unix.ENOTSUP) {
 					return fmt.Errorf("set xattr %s: %w", attr, err)
 				}
 			}

@@ -223,6 +223,43 @@ func TestExtractCopy(t *testing.T) {
 	untouched(t, root, outside)
 }
 
+// A copy out of a container brings only what was asked for, renamed with its hard links,
+// never replaces a directory with a file, and keeps no setuid bit for the copying user.
+func TestExtractCopyOut(t *testing.T) {
+	root, outside := sandbox(t)
+	if err := os.MkdirAll(filepath.Join(root, "src/keep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Top: "log.txt", Rename: "copy.txt", NoOverwriteDirNonDir: true}
+	for _, es := range [][]entry{
+		{{name: "log.txt", body: "x"}, {name: ".git/hooks/post-checkout", body: "evil"}},
+		{{name: "log.txt", body: "x"}, {name: "src", body: "over a directory"}},
+	} {
+		if err := Extract(context.Background(), bytes.NewReader(tarOf(t, es...)), root, "/", opts); !errdefs.IsInvalidArgument(err) {
+			t.Errorf("%s: err = %v, want a refusal", es[1].name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, ".git")); err == nil {
+		t.Error("an entry beside the copy was written")
+	}
+	if fi, err := os.Stat(filepath.Join(root, "src/keep")); err != nil || !fi.IsDir() {
+		t.Errorf("a directory was replaced: %v", err)
+	}
+	err := Extract(context.Background(), bytes.NewReader(tarOf(t,
+		entry{name: "dir/", typ: tar.TypeDir}, entry{name: "dir/a", body: "a", mode: 0o4755},
+		entry{name: "dir/b", link: "dir/a", typ: tar.TypeLink})), root, "/", Options{Top: "dir", Rename: "new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "new/b")); err != nil || string(b) != "a" {
+		t.Errorf("renamed hard link: %q %v", b, err)
+	}
+	if fi, err := os.Stat(filepath.Join(root, "new/a")); err != nil || fi.Mode()&os.ModeSetuid != 0 || fi.Mode().Perm() != 0o755 {
+		t.Errorf("mode of a copy without owners: %v %v", fi.Mode(), err)
+	}
+	untouched(t, root, outside)
+}
+
 // FuzzExtract extracts arbitrary archives with every option and checks that nothing
 // outside the root changes.
 func FuzzExtract(f *testing.F) {

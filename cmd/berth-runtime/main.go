@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -153,9 +154,24 @@ func execProcess(root, id, path string, console *os.File) (int, error) {
 	}
 	// Until the process runs, stderr belongs to the init, whose Go runtime crashes with a
 	// dump when the container's pids limit leaves it no thread: hold that back.
+	// The process gets a pipe of its own, a file, so that waiting for it does not wait
+	// for every process that inherited its stderr.
 	stderr := &gatedWriter{w: os.Stderr}
+	copied := make(chan struct{})
 	if !sp.Terminal {
-		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, stderr
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		go func() {
+			_, _ = io.Copy(stderr, pr)
+			pr.Close()
+			close(copied)
+		}()
+		defer pw.Close()
+		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, pw
+	} else {
+		close(copied)
 	}
 	hitsBefore, current, limit := pidsLimit(c)
 	atLimit := func() error {
@@ -171,6 +187,9 @@ func execProcess(root, id, path string, console *os.File) (int, error) {
 		return 0, err
 	}
 	stderr.open()
+	if f, ok := p.Stderr.(*os.File); ok {
+		f.Close() // the process holds it now: its end is the pipe's end
+	}
 	if console != nil {
 		console.Close()
 	}
@@ -183,6 +202,12 @@ func execProcess(root, id, path string, console *os.File) (int, error) {
 		}
 	}()
 	st, err := p.Wait()
+	// What the process wrote last is in the pipe; a process it left behind may hold the
+	// pipe open, so the copy is waited for only briefly.
+	select {
+	case <-copied:
+	case <-time.After(200 * time.Millisecond):
+	}
 	if st == nil {
 		return 0, err
 	}
@@ -317,6 +342,7 @@ type gatedWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
 	held   []byte
+	full   bool
 	opened bool
 }
 
@@ -328,8 +354,11 @@ func (g *gatedWriter) Write(b []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.opened {
-		if len(g.held)+len(b) <= maxHeld {
+		// Past the cap, nothing more is held, so what is kept stays in order.
+		if !g.full && len(g.held)+len(b) <= maxHeld {
 			g.held = append(g.held, b...)
+		} else {
+			g.full = true
 		}
 		return len(b), nil
 	}

@@ -154,7 +154,7 @@ func TestCpLocalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := untarLocal(&buf, dir, rename, false); err != nil {
+	if err := untarLocal(&buf, dir, "conf", rename, false); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := os.ReadFile(filepath.Join(dst, "copy", "sub", "f")); err != nil || string(got) != "data" {
@@ -173,7 +173,7 @@ func TestUntarLocalRejectsEscape(t *testing.T) {
 	_ = tw.WriteHeader(&tar.Header{Name: "l/pwned", Typeflag: tar.TypeReg, Size: 1, Mode: 0o644})
 	_, _ = tw.Write([]byte("x"))
 	_ = tw.Close()
-	_ = untarLocal(&buf, t.TempDir(), "", false)
+	_ = untarLocal(&buf, t.TempDir(), "", "", false)
 	if _, err := os.Stat(filepath.Join(outside, "pwned")); err == nil {
 		t.Fatal("a container's archive wrote outside the destination")
 	}
@@ -181,7 +181,7 @@ func TestUntarLocalRejectsEscape(t *testing.T) {
 	tw = tar.NewWriter(&buf)
 	_ = tw.WriteHeader(&tar.Header{Name: "../up", Typeflag: tar.TypeReg, Mode: 0o644})
 	_ = tw.Close()
-	if err := untarLocal(&buf, t.TempDir(), "", false); err == nil {
+	if err := untarLocal(&buf, t.TempDir(), "", "", false); err == nil {
 		t.Error("an entry with .. was accepted")
 	}
 }

@@ -99,11 +99,12 @@ func copyFromService(ctx context.Context, c *client.Client, id, src, dst string,
 		_, err := io.Copy(os.Stdout, res.Content)
 		return err
 	}
-	dir, rename, err := localDestination(dst, res.Stat.Mode.IsDir(), archiveTop(src))
+	top := archiveTop(src)
+	dir, rename, err := localDestination(dst, res.Stat.Mode.IsDir(), top)
 	if err != nil {
 		return err
 	}
-	return untarLocal(res.Content, dir, rename, o.archive)
+	return untarLocal(res.Content, dir, top, rename, o.archive)
 }
 
 // archiveTop is the top name of a copy of container path p, as the daemon names it.
@@ -145,11 +146,13 @@ func localDestination(dst string, srcIsDir bool, top string) (dir, rename string
 	return parent, filepath.Base(filepath.Clean(dst)), nil
 }
 
-// untarLocal extracts a tar from a container into dir, its top entry renamed to rename
-// when not "". The container is not trusted: untar lets no entry leave dir, even through
-// links made by earlier entries.
-func untarLocal(r io.Reader, dir, rename string, keepOwner bool) error {
-	return untar.Extract(context.Background(), r, dir, "/", untar.Options{Owners: keepOwner, Rename: rename})
+// untarLocal extracts a tar from a container into dir: the copy of top (its first
+// component, or "." for a directory's contents), renamed to rename when not "". The
+// container is not trusted: untar lets no entry leave dir, even through links made by
+// earlier entries, nor land beside top, nor replace a directory with a file, as docker
+// cp does.
+func untarLocal(r io.Reader, dir, top, rename string, keepOwner bool) error {
+	return untar.Extract(context.Background(), r, dir, "/", untar.Options{Owners: keepOwner, Top: top, Rename: rename, NoOverwriteDirNonDir: true})
 }
 
 func copyToService(ctx context.Context, c *client.Client, id, src, dst string, o composeCpOptions) error {

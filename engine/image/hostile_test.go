@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -141,4 +142,37 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An archive naming one image thousands of times reads its config once and adds it once.
+func TestLoadRepeatedEntries(t *testing.T) {
+	img := buildImage(t, "sh", fileLayer(t, "f", "x"))
+	good := ociArchive(t, img, nil)
+	idx := ""
+	tr := tar.NewReader(bytes.NewReader(good))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if h.Name == "index.json" {
+			b, _ := io.ReadAll(tr)
+			idx = string(b)
+		}
+	}
+	var im struct{ Manifests []map[string]any }
+	if err := json.Unmarshal([]byte(idx), &im); err != nil || len(im.Manifests) != 1 {
+		t.Fatalf("index.json: %v %s", err, idx)
+	}
+	var many []map[string]any
+	for range 5000 {
+		many = append(many, im.Manifests[0])
+	}
+	raw, _ := json.Marshal(map[string]any{"schemaVersion": 2, "manifests": many})
+	archive := withEntries(t, good, []string{"index.json"}, entry{name: "index.json", typ: tar.TypeReg, body: string(raw)})
+	s := newStore(t)
+	imgs, err := s.Load(context.Background(), bytes.NewReader(archive), nil)
+	if err != nil || len(imgs) != 1 {
+		t.Fatalf("load: %d images, %v", len(imgs), err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -48,9 +49,9 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress io.Writer) ([]Im
 	var srcs []source
 	switch {
 	case exists(filepath.Join(work, "manifest.json")):
-		srcs, err = dockerSources(work)
+		srcs, err = dockerSources(&archiveDir{path: work})
 	case exists(filepath.Join(work, "index.json")):
-		srcs, err = ociSources(work)
+		srcs, err = ociSources(&archiveDir{path: work})
 	default:
 		err = errorf(errdefs.ErrInvalidArgument, "archive has neither manifest.json (docker save) nor index.json (OCI image layout); is it complete?")
 	}
@@ -58,7 +59,7 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress io.Writer) ([]Im
 		return nil, fmt.Errorf("load image: %w", err)
 	}
 	var imgs []Image
-	for _, src := range srcs {
+	for _, src := range mergeSources(srcs) {
 		id, err := s.ingest(ctx, src)
 		if err != nil {
 			return nil, fmt.Errorf("load image: %w", err)
@@ -78,6 +79,27 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress io.Writer) ([]Im
 	return imgs, nil
 }
 
+// mergeSources folds entries of one image (the same config) into one, with the tags of
+// all: an archive that names an image thousands of times adds it once.
+func mergeSources(srcs []source) []source {
+	var out []source
+	byConfig := map[[32]byte]int{}
+	for _, src := range srcs {
+		k := sha256.Sum256(src.rawConfig)
+		if i, ok := byConfig[k]; ok {
+			for _, t := range src.tags {
+				if !slices.Contains(out[i].tags, t) {
+					out[i].tags = append(out[i].tags, t)
+				}
+			}
+			continue
+		}
+		byConfig[k] = len(out)
+		out = append(out, src)
+	}
+	return out
+}
+
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
@@ -89,6 +111,7 @@ const (
 	maxManifestBytes = 4 << 20  // manifest.json, index.json, image manifests and indexes
 	maxConfigBytes   = 16 << 20 // image configs (their history can be long)
 	maxIndexDepth    = 4        // indexes nested in indexes
+	maxMetadataBytes = 64 << 20 // all of an archive's manifests, indexes and configs
 )
 
 // extractArchive unpacks the archive into dir with untar: no entry lands outside dir,
@@ -138,9 +161,22 @@ func openIn(dir, rel string) (*os.File, error) {
 	return pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
 }
 
-// readIn reads the regular file rel of an extracted archive, refusing one over limit bytes.
-func readIn(dir, rel string, limit int64) ([]byte, error) {
-	f, err := openIn(dir, rel)
+// archiveDir is an extracted archive whose metadata is being read: what has been read is
+// remembered and counted, so that many entries naming one large file cost it once and an
+// archive's metadata altogether stays bounded.
+type archiveDir struct {
+	path string
+	read int64
+	seen map[string][]byte
+}
+
+// readIn reads the regular file rel of the archive, refusing one over limit bytes, or
+// more than maxMetadataBytes read from the archive in all.
+func (a *archiveDir) readIn(rel string, limit int64) ([]byte, error) {
+	if b, ok := a.seen[rel]; ok {
+		return b, nil
+	}
+	f, err := openIn(a.path, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +188,13 @@ func readIn(dir, rel string, limit int64) ([]byte, error) {
 	if int64(len(b)) > limit {
 		return nil, errorf(errdefs.ErrInvalidArgument, "%s in the archive is larger than %d MiB; it cannot be an image's metadata", rel, limit>>20)
 	}
+	if a.read += int64(len(b)); a.read > maxMetadataBytes {
+		return nil, errorf(errdefs.ErrInvalidArgument, "the archive's manifests and configs come to more than %d MiB; it cannot be a set of images", maxMetadataBytes>>20)
+	}
+	if a.seen == nil {
+		a.seen = map[string][]byte{}
+	}
+	a.seen[rel] = b
 	return b, nil
 }
 
@@ -162,8 +205,8 @@ type dockerManifest struct {
 	Layers   []string
 }
 
-func dockerSources(dir string) ([]source, error) {
-	raw, err := readIn(dir, "manifest.json", maxManifestBytes)
+func dockerSources(a *archiveDir) ([]source, error) {
+	raw, err := a.readIn("manifest.json", maxManifestBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +216,7 @@ func dockerSources(dir string) ([]source, error) {
 	}
 	var srcs []source
 	for _, m := range ms {
-		raw, err := readIn(dir, m.Config, maxConfigBytes)
+		raw, err := a.readIn(m.Config, maxConfigBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +232,7 @@ func dockerSources(dir string) ([]source, error) {
 			src.layers = append(src.layers, layerSource{
 				mediaType: string(types.DockerLayer),
 				open: func() (io.ReadCloser, error) {
-					return openIn(dir, lp)
+					return openIn(a.path, lp)
 				},
 			})
 		}
@@ -198,8 +241,8 @@ func dockerSources(dir string) ([]source, error) {
 	return srcs, nil
 }
 
-func ociSources(dir string) ([]source, error) {
-	raw, err := readIn(dir, "index.json", maxManifestBytes)
+func ociSources(a *archiveDir) ([]source, error) {
+	raw, err := a.readIn("index.json", maxManifestBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +252,7 @@ func ociSources(dir string) ([]source, error) {
 	}
 	var srcs []source
 	for _, d := range im.Manifests {
-		src, err := ociImage(dir, d, 0)
+		src, err := ociImage(a, d, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -222,14 +265,14 @@ func ociSources(dir string) ([]source, error) {
 }
 
 // readBlob reads the blob d names from an OCI layout, checking its size and digest.
-func readBlob(dir string, d v1.Descriptor, limit int64) ([]byte, error) {
+func readBlob(a *archiveDir, d v1.Descriptor, limit int64) ([]byte, error) {
 	if d.Digest.Algorithm != "sha256" {
 		return nil, errorf(errdefs.ErrInvalidArgument, "blob %s: only sha256 digests are supported", d.Digest)
 	}
 	if d.Size > limit {
 		return nil, errorf(errdefs.ErrInvalidArgument, "blob %s is %d bytes, larger than %d MiB; it cannot be an image's metadata", d.Digest, d.Size, limit>>20)
 	}
-	b, err := readIn(dir, blobPathIn(d.Digest), limit)
+	b, err := a.readIn(blobPathIn(d.Digest), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -242,12 +285,12 @@ func readBlob(dir string, d v1.Descriptor, limit int64) ([]byte, error) {
 func blobPathIn(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
 
 // ociImage returns the image d describes, choosing linux/GOARCH from an index.
-func ociImage(dir string, d v1.Descriptor, depth int) (source, error) {
+func ociImage(a *archiveDir, d v1.Descriptor, depth int) (source, error) {
 	if d.MediaType.IsIndex() {
 		if depth >= maxIndexDepth {
 			return source{}, errorf(errdefs.ErrInvalidArgument, "index %s: indexes nest deeper than %d", d.Digest, maxIndexDepth)
 		}
-		raw, err := readBlob(dir, d, maxManifestBytes)
+		raw, err := readBlob(a, d, maxManifestBytes)
 		if err != nil {
 			return source{}, err
 		}
@@ -258,12 +301,12 @@ func ociImage(dir string, d v1.Descriptor, depth int) (source, error) {
 		want := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
 		for _, c := range cm.Manifests {
 			if c.Platform == nil || c.Platform.Satisfies(want) || len(cm.Manifests) == 1 {
-				return ociImage(dir, c, depth+1)
+				return ociImage(a, c, depth+1)
 			}
 		}
 		return source{}, errorf(errdefs.ErrNotFound, "index %s has no image for linux/%s", d.Digest, runtime.GOARCH)
 	}
-	raw, err := readBlob(dir, d, maxManifestBytes)
+	raw, err := readBlob(a, d, maxManifestBytes)
 	if err != nil {
 		return source{}, err
 	}
@@ -271,7 +314,7 @@ func ociImage(dir string, d v1.Descriptor, depth int) (source, error) {
 	if err != nil {
 		return source{}, errorf(errdefs.ErrInvalidArgument, "image %s: %w", d.Digest, err)
 	}
-	cfg, err := readBlob(dir, m.Config, maxConfigBytes)
+	cfg, err := readBlob(a, m.Config, maxConfigBytes)
 	if err != nil {
 		return source{}, err
 	}
@@ -286,7 +329,7 @@ func ociImage(dir string, d v1.Descriptor, depth int) (source, error) {
 		}
 		p := blobPathIn(l.Digest)
 		src.layers = append(src.layers, layerSource{digest: l.Digest.String(), mediaType: string(l.MediaType),
-			open: func() (io.ReadCloser, error) { return openIn(dir, p) }})
+			open: func() (io.ReadCloser, error) { return openIn(a.path, p) }})
 	}
 	return src, nil
 }

@@ -137,7 +137,15 @@ func (r *Runtime) Exec(ctx context.Context, id string, e ExecConfig, stdin io.Re
 		if err != nil {
 			// No terminal came: the process did not start. berth-runtime exits 126 or
 			// 127 with its reason then, which reaches the client as without a terminal.
-			werr := cmd.Wait()
+			waited := make(chan error, 1)
+			go func() { waited <- cmd.Wait() }()
+			var werr error
+			select {
+			case werr = <-waited:
+			case <-time.After(2 * time.Second):
+				_ = cmd.Process.Kill() // alive without a terminal: something else went wrong
+				werr = <-waited
+			}
 			os.Remove(path)
 			var ee *exec.ExitError
 			if errors.As(werr, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127) && stdout != nil {
@@ -146,7 +154,6 @@ func (r *Runtime) Exec(ctx context.Context, id string, e ExecConfig, stdin io.Re
 				x.failed = &code
 				return x, nil
 			}
-			_ = cmd.Process.Kill()
 			return nil, fmt.Errorf("exec: %w", err)
 		}
 		x.Master = m
@@ -170,6 +177,14 @@ func (x *Exec) Wait() (int, error) {
 	os.Remove(x.spec)
 	if x.Master != nil {
 		defer x.Master.Close()
+	}
+	// A process the exec left behind may hold its output open: the exec has ended all
+	// the same, and its exit status is known.
+	if errors.Is(err, exec.ErrWaitDelay) && x.cmd.ProcessState != nil {
+		err = nil
+		if !x.cmd.ProcessState.Success() {
+			err = &exec.ExitError{ProcessState: x.cmd.ProcessState}
+		}
 	}
 	var ee *exec.ExitError
 	switch {

@@ -99,10 +99,17 @@ func (f *Firewall) Apply(networks []Network, ports []Port) error {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("apply firewall %s: %w", f.Table(), err)
+		return &AfterCommitError{Err: fmt.Errorf("apply firewall %s: %w", f.Table(), err)}
 	}
 	return nil
 }
+
+// AfterCommitError is an Apply whose rules are in place but whose steps after them
+// (route_localnet, the DOCKER-USER rules) failed; the next Apply retries those steps.
+type AfterCommitError struct{ Err error }
+
+func (e *AfterCommitError) Error() string { return e.Err.Error() }
+func (e *AfterCommitError) Unwrap() error { return e.Err }
 
 // batchBytes bounds the netlink socket's buffers for one transaction. The whole table
 // goes in one batch, so that it is replaced atomically, and the kernel refuses a batch
