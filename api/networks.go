@@ -120,7 +120,7 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		spec.Subnet, spec.Gateway = req.IPAM.Config[0].Subnet, req.IPAM.Config[0].Gateway
 	}
-	n, err := s.eng.Net().Create(r.Context(), spec)
+	n, err := s.eng.CreateNetwork(r.Context(), spec)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -129,20 +129,7 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) networkRemove(w http.ResponseWriter, r *http.Request) {
-	n, err := s.eng.Net().Network(r.PathValue("id"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if n.Name == netstack.DefaultNetwork {
-		writeError(w, fmt.Errorf("%s is a pre-defined network and cannot be removed: %w", n.Name, errdefs.ErrPermissionDenied))
-		return
-	}
-	if users := s.eng.NetworkInUse(n); len(users) > 0 {
-		writeError(w, fmt.Errorf("network %s is used by container(s) %s; remove them or disconnect them first: %w", n.Name, strings.Join(users, ", "), errdefs.ErrConflict))
-		return
-	}
-	if err := s.eng.Net().Remove(r.Context(), n.ID); err != nil {
+	if err := s.eng.RemoveNetwork(r.Context(), r.PathValue("id")); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -176,23 +163,12 @@ func (s *Server) networkDisconnect(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) networkPrune(w http.ResponseWriter, r *http.Request) {
-	nets, err := s.eng.Net().Networks()
+	removed, err := s.eng.PruneNetworks(r.Context())
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	report := network.PruneReport{NetworksDeleted: []string{}}
-	for _, n := range nets {
-		if n.Name == netstack.DefaultNetwork || len(s.eng.NetworkInUse(n)) > 0 {
-			continue
-		}
-		if err := s.eng.Net().Remove(r.Context(), n.ID); err != nil {
-			s.log.Warn("prune network", "network", n.Name, "err", err)
-			continue
-		}
-		report.NetworksDeleted = append(report.NetworksDeleted, n.Name)
-	}
-	writeJSON(w, http.StatusOK, report)
+	writeJSON(w, http.StatusOK, network.PruneReport{NetworksDeleted: removed})
 }
 
 // networkSettings is a container's NetworkSettings as docker inspect shows them.

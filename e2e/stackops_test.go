@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const orderedStack = `services:
@@ -92,5 +96,59 @@ func TestStackConcurrentUpsConverge(t *testing.T) {
 	}
 	if out := e.must("container", "ls", "-a", "-q"); len(lines(out)) != 3 {
 		t.Errorf("%d containers, want 3:\n%s", len(lines(out)), out)
+	}
+}
+
+// Network changes go through the engine and publish Docker's events: create, connect,
+// disconnect and destroy, with the network's name and type and the container.
+func TestNetworkEvents(t *testing.T) {
+	e := newEnv(t)
+	id := e.runDetached("--name", "evc", testImage, "sleep", "1000")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", `http://berth/events?filters={"type":["network"]}`, nil)
+	res, err := e.apiClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got := make(chan string, 16)
+	go func() {
+		dec := json.NewDecoder(res.Body)
+		for {
+			var ev struct {
+				Type, Action string
+				Actor        struct {
+					ID         string
+					Attributes map[string]string
+				}
+			}
+			if dec.Decode(&ev) != nil {
+				close(got)
+				return
+			}
+			got <- ev.Action + " " + ev.Actor.Attributes["name"] + " " + ev.Actor.Attributes["type"] + " " + ev.Actor.Attributes["container"]
+		}
+	}()
+	e.must("network", "create", "evnet")
+	e.must("network", "connect", "evnet", "evc")
+	e.must("network", "disconnect", "evnet", "evc")
+	e.must("network", "rm", "evnet")
+	want := []string{"create evnet bridge ", "connect evnet bridge " + id, "disconnect evnet bridge " + id, "destroy evnet bridge "}
+	for _, w := range want {
+		select {
+		case g, ok := <-got:
+			if !ok || g != w {
+				t.Fatalf("event %q, want %q", g, w)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no event %q", w)
+		}
+	}
+	// A network in use stays, with the reason.
+	e.must("network", "create", "busy")
+	e.must("network", "connect", "busy", "evc")
+	if r := e.run("network", "rm", "busy"); r.code == 0 || !strings.Contains(r.stderr, "is used by container(s) evc") {
+		t.Errorf("rm of a network in use:\n%s", r)
 	}
 }

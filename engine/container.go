@@ -42,6 +42,8 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	if err := validateCreate(name, cfg, hc, nc); err != nil {
 		return nil, nil, err
 	}
+	e.netMu.RLock()
+	defer e.netMu.RUnlock()
 	img, err := e.images.Get(cfg.Image)
 	if err != nil {
 		return nil, nil, err

@@ -54,6 +54,10 @@ type Engine struct {
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 
+	// netMu is held to remove a network, and shared to create or connect a container, so
+	// that no container comes to name a network while it is checked unused and removed.
+	netMu sync.RWMutex
+
 	// mu guards locks, execs, healths and copies.
 	mu      sync.Mutex
 	locks   map[string]*sync.Mutex

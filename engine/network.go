@@ -205,6 +205,8 @@ func writeResolvConf(dir string, embedded bool) error {
 // ConnectNetwork attaches a container to a network (docker network connect). A running
 // container is attached at once; a stopped one when it next starts.
 func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, s *network.EndpointSettings) error {
+	e.netMu.RLock()
+	defer e.netMu.RUnlock()
 	c, err := e.containers.Get(ref)
 	if err != nil {
 		return err
@@ -246,6 +248,9 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, s *netw
 		r.Networking.EndpointsConfig[n.Name] = s
 		return nil
 	})
+	if err == nil {
+		e.publishNetwork(n, "connect", c.ID)
+	}
 	return err
 }
 
@@ -283,6 +288,9 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ref string, forc
 		}
 		return nil
 	})
+	if err == nil {
+		e.publishNetwork(n, "disconnect", c.ID)
+	}
 	return err
 }
 

@@ -105,7 +105,7 @@ func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) erro
 				return fmt.Errorf("network %s: gateway %q: %v: %w", n.Key, n.Gateway, err, errdefs.ErrInvalidArgument)
 			}
 		}
-		if _, err := e.net.Create(ctx, spec); err != nil {
+		if _, err := e.CreateNetwork(ctx, spec); err != nil {
 			return fmt.Errorf("network %s: %w", n.Name, err)
 		}
 		e.progress(stack.Name, "Network", n.Name, "Created", "")
@@ -467,7 +467,7 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 			continue
 		}
 		e.progress(stack.Name, "Network", n.Name, "Removing", "")
-		if err := e.net.Remove(ctx, n.Name); err != nil {
+		if err := e.RemoveNetwork(ctx, n.Name); err != nil {
 			errs = append(errs, fmt.Errorf("network %s: %w", n.Name, err))
 			continue
 		}
