@@ -130,19 +130,7 @@ func (s *Server) imageSave(w http.ResponseWriter, r *http.Request, names []strin
 }
 
 func (s *Server) imageRemove(w http.ResponseWriter, r *http.Request) {
-	inUse := func(id string) bool {
-		list, err := s.eng.List()
-		if err != nil {
-			return true
-		}
-		for _, c := range list {
-			if c.ImageID == id {
-				return true
-			}
-		}
-		return false
-	}
-	untagged, deleted, err := s.eng.Images().Remove(r.PathValue("name"), boolQuery(r, "force"), inUse)
+	untagged, deleted, err := s.eng.RemoveImage(r.PathValue("name"), boolQuery(r, "force"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -171,7 +159,7 @@ func (s *Server) imageTag(w http.ResponseWriter, r *http.Request) {
 	if t := r.URL.Query().Get("tag"); t != "" {
 		ref += ":" + t
 	}
-	if err := s.eng.Images().Tag(name, ref); err != nil {
+	if err := s.eng.TagImage(name, ref); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -249,7 +237,7 @@ func (l lineWriter) Write(p []byte) (int, error) {
 func (s *Server) imageLoad(w http.ResponseWriter, r *http.Request) {
 	j := &jsonStream{w: w}
 	var buf strings.Builder
-	if _, err := s.eng.Images().Load(r.Context(), r.Body, &buf); err != nil {
+	if _, err := s.eng.LoadImages(r.Context(), r.Body, &buf); err != nil {
 		j.fail(err)
 		return
 	}
@@ -280,7 +268,7 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		j.send(jsonMessage{Status: "Pulling from " + q.Get("fromImage"), ID: q.Get("tag")})
 		var last sync.Map
-		img, err := s.eng.Images().Pull(r.Context(), ref, berthimage.PullOptions{
+		img, err := s.eng.PullImage(r.Context(), ref, berthimage.PullOptions{
 			Insecure: s.insecureFor(ref),
 			Auth:     auth,
 			Progress: func(layer string, done, total int64) {
@@ -321,7 +309,7 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) {
 		if t := q.Get("tag"); t != "" && ref != "" {
 			ref += ":" + t
 		}
-		img, err := s.eng.Images().Import(r.Context(), tmp.Name(), ref, q["changes"])
+		img, err := s.eng.ImportImage(r.Context(), tmp.Name(), ref, q["changes"])
 		if err != nil {
 			j.fail(err)
 			return

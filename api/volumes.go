@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/volume"
 
-	"berth/store"
 	"berth/volumes"
 )
 
@@ -31,16 +29,20 @@ func volumeRoutes(m *http.ServeMux, api func() volumeAPI) {
 	m.HandleFunc("POST /volumes/prune", func(w http.ResponseWriter, r *http.Request) { api().prune(w, r) })
 }
 
-// volumeAPI answers the /volumes endpoints from the volume store and the container
-// records, which say what uses each volume.
+// volumeAPI answers the /volumes endpoints: reads from the volume store, changes through
+// the engine, which checks what uses a volume under its lock and publishes the events.
 type volumeAPI struct {
-	store      *volumes.Store
-	containers func() ([]*store.Container, error)
-	log        *slog.Logger
+	store        *volumes.Store
+	listUsers    func() (map[string][]string, error)
+	createVolume func(name string, labels, opts map[string]string) (volumes.Volume, error)
+	removeVolume func(name string, force bool) error
+	pruneVolumes func(all bool, match func(volumes.Volume) bool) ([]string, int64, error)
+	log          *slog.Logger
 }
 
 func (s *Server) volumeAPI() volumeAPI {
-	return volumeAPI{store: s.eng.Volumes(), containers: s.eng.List, log: s.log}
+	return volumeAPI{store: s.eng.Volumes(), listUsers: s.eng.VolumeUsers, createVolume: s.eng.CreateVolume,
+		removeVolume: s.eng.RemoveVolume, pruneVolumes: s.eng.PruneVolumes, log: s.log}
 }
 
 // volumeJSON is v as Docker's API shows it: labels and options null when there are
@@ -53,43 +55,13 @@ func volumeJSON(v volumes.Volume) volume.Volume {
 	}
 }
 
-// containerVolumes maps each volume name to the names of the containers that mount it:
-// binds "NAME:/path[:mode]" whose source has no '/', and mounts of type volume.
-func containerVolumes(list []*store.Container) map[string][]string {
-	out := map[string][]string{}
-	for _, c := range list {
-		if c.HostConfig == nil {
-			continue
-		}
-		seen := map[string]bool{}
-		use := func(name string) {
-			if name != "" && !seen[name] {
-				seen[name] = true
-				out[name] = append(out[name], c.Name)
-			}
-		}
-		for _, b := range c.HostConfig.Binds {
-			if src, _, ok := strings.Cut(b, ":"); ok && !strings.Contains(src, "/") {
-				use(src)
-			}
-		}
-		for _, m := range c.HostConfig.Mounts {
-			if m.Type == mount.TypeVolume {
-				use(m.Source)
-			}
-		}
-	}
-	return out
-}
-
 // volumeUsers returns a function naming the containers that use a volume. It reads the
 // containers once, and fails rather than call a volume unused when it cannot.
 func (a volumeAPI) volumeUsers() (func(name string) []string, error) {
-	list, err := a.containers()
+	users, err := a.listUsers()
 	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
+		return nil, err
 	}
-	users := containerVolumes(list)
 	return func(name string) []string { return users[name] }, nil
 }
 
@@ -191,7 +163,7 @@ func (a volumeAPI) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("volume driver %q is not supported; berth has only the local driver: %w", req.Driver, errdefs.ErrInvalidArgument))
 		return
 	}
-	v, err := a.store.Create(req.Name, req.Labels, req.DriverOpts)
+	v, err := a.createVolume(req.Name, req.Labels, req.DriverOpts)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -200,12 +172,7 @@ func (a volumeAPI) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a volumeAPI) remove(w http.ResponseWriter, r *http.Request) {
-	inUse, err := a.volumeUsers()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := a.store.Remove(r.PathValue("name"), boolQuery(r, "force"), inUse); err != nil {
+	if err := a.removeVolume(r.PathValue("name"), boolQuery(r, "force")); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -247,12 +214,7 @@ func (a volumeAPI) prune(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	inUse, err := a.volumeUsers()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	deleted, reclaimed, err := a.store.Prune(inUse, all, match)
+	deleted, reclaimed, err := a.pruneVolumes(all, match)
 	if err != nil {
 		// Report the volumes that went, as networkPrune does; the log says what stayed.
 		a.log.Warn("prune volumes", "err", err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,8 +36,14 @@ func volumeServer(t *testing.T, containers ...*store.Container) (*httptest.Serve
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := volumeAPI{store: st, log: slog.New(slog.DiscardHandler),
-		containers: func() ([]*store.Container, error) { return containers, nil }}
+	// The store stands in for the engine, with the same rule for what is in use.
+	users := func() (map[string][]string, error) { return containerVolumes(containers), nil }
+	inUse := func(name string) []string { u, _ := users(); return u[name] }
+	a := volumeAPI{store: st, log: slog.New(slog.DiscardHandler), listUsers: users, createVolume: st.Create,
+		removeVolume: func(name string, force bool) error { return st.Remove(name, force, inUse) },
+		pruneVolumes: func(all bool, match func(volumes.Volume) bool) ([]string, int64, error) {
+			return st.Prune(inUse, all, match)
+		}}
 	m := http.NewServeMux()
 	volumeRoutes(m, func() volumeAPI { return a })
 	srv := httptest.NewServer(m)
@@ -215,15 +222,24 @@ func TestVolumePrune(t *testing.T) {
 	}
 }
 
-func TestContainerVolumes(t *testing.T) {
-	got := containerVolumes([]*store.Container{
-		user("web-1", []string{"data:/data", "/srv/x:/x", "./rel:/r", "data:/again:ro"}),
-		user("web-2", []string{"cache:/cache:rw"}, mount.Mount{Type: mount.TypeVolume, Source: "data"},
-			mount.Mount{Type: mount.TypeBind, Source: "bound"}),
-		{ID: "x", Name: "no-hostconfig"},
-	})
-	want := map[string][]string{"data": {"web-1", "web-2"}, "cache": {"web-2"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v, want %v", got, want)
+// containerVolumes is the engine's rule for what mounts a volume, for these tests:
+// binds whose source has no '/', and mounts of type volume.
+func containerVolumes(list []*store.Container) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range list {
+		if c.HostConfig == nil {
+			continue
+		}
+		for _, b := range c.HostConfig.Binds {
+			if src, _, ok := strings.Cut(b, ":"); ok && !strings.Contains(src, "/") && !slices.Contains(out[src], c.Name) {
+				out[src] = append(out[src], c.Name)
+			}
+		}
+		for _, m := range c.HostConfig.Mounts {
+			if m.Type == mount.TypeVolume && !slices.Contains(out[m.Source], c.Name) {
+				out[m.Source] = append(out[m.Source], c.Name)
+			}
+		}
 	}
+	return out
 }

@@ -99,21 +99,18 @@ func TestStackConcurrentUpsConverge(t *testing.T) {
 	}
 }
 
-// Network changes go through the engine and publish Docker's events: create, connect,
-// disconnect and destroy, with the network's name and type and the container.
-func TestNetworkEvents(t *testing.T) {
-	e := newEnv(t)
-	id := e.runDetached("--name", "evc", testImage, "sleep", "1000")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", `http://berth/events?filters={"type":["network"]}`, nil)
+// eventsOf follows GET /events for objects of type typ and returns each event as
+// "ACTION NAME-ATTRIBUTE [CONTAINER-ATTRIBUTE]".
+func (e *env) eventsOf(ctx context.Context, typ string) <-chan string {
+	e.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", `http://berth/events?filters={"type":["`+typ+`"]}`, nil)
 	res, err := e.apiClient().Do(req)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
-	defer res.Body.Close()
-	got := make(chan string, 16)
+	got := make(chan string, 64)
 	go func() {
+		defer res.Body.Close()
 		dec := json.NewDecoder(res.Body)
 		for {
 			var ev struct {
@@ -127,14 +124,15 @@ func TestNetworkEvents(t *testing.T) {
 				close(got)
 				return
 			}
-			got <- ev.Action + " " + ev.Actor.Attributes["name"] + " " + ev.Actor.Attributes["type"] + " " + ev.Actor.Attributes["container"]
+			got <- strings.TrimSpace(ev.Action + " " + ev.Actor.Attributes["name"] + " " + ev.Actor.Attributes["container"])
 		}
 	}()
-	e.must("network", "create", "evnet")
-	e.must("network", "connect", "evnet", "evc")
-	e.must("network", "disconnect", "evnet", "evc")
-	e.must("network", "rm", "evnet")
-	want := []string{"create evnet bridge ", "connect evnet bridge " + id, "disconnect evnet bridge " + id, "destroy evnet bridge "}
+	return got
+}
+
+// expectEvents fails unless got yields want, in order.
+func expectEvents(t *testing.T, ctx context.Context, got <-chan string, want ...string) {
+	t.Helper()
 	for _, w := range want {
 		select {
 		case g, ok := <-got:
@@ -145,6 +143,32 @@ func TestNetworkEvents(t *testing.T) {
 			t.Fatalf("no event %q", w)
 		}
 	}
+}
+
+// Network, volume and image changes go through the engine and publish Docker's events.
+func TestObjectEvents(t *testing.T) {
+	e := newEnv(t)
+	id := e.runDetached("--name", "evc", testImage, "sleep", "1000")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	nets := e.eventsOf(ctx, "network")
+	e.must("network", "create", "evnet")
+	e.must("network", "connect", "evnet", "evc")
+	e.must("network", "disconnect", "evnet", "evc")
+	e.must("network", "rm", "evnet")
+	expectEvents(t, ctx, nets, "create evnet", "connect evnet "+id, "disconnect evnet "+id, "destroy evnet")
+
+	vols := e.eventsOf(ctx, "volume")
+	e.must("volume", "create", "evvol")
+	e.must("volume", "rm", "evvol")
+	expectEvents(t, ctx, vols, "create", "destroy")
+
+	imgs := e.eventsOf(ctx, "image")
+	e.must("image", "tag", testImage, "evimg:1")
+	e.must("image", "rm", "evimg:1")
+	expectEvents(t, ctx, imgs, "tag evimg:1", "untag evimg:1")
+
 	// A network in use stays, with the reason.
 	e.must("network", "create", "busy")
 	e.must("network", "connect", "busy", "evc")

@@ -42,8 +42,8 @@ func (e *Engine) Create(ctx context.Context, name string, cfg *container.Config,
 	if err := validateCreate(name, cfg, hc, nc); err != nil {
 		return nil, nil, err
 	}
-	e.netMu.RLock()
-	defer e.netMu.RUnlock()
+	e.refMu.RLock()
+	defer e.refMu.RUnlock()
 	img, err := e.images.Get(cfg.Image)
 	if err != nil {
 		return nil, nil, err
@@ -394,7 +394,7 @@ func (e *Engine) anonymousVolumes(cfg *container.Config, hc *container.HostConfi
 	}
 	slices.Sort(paths)
 	for _, p := range paths {
-		v, err := e.volumes.Create("", nil, nil)
+		v, err := e.CreateVolume("", nil, nil)
 		if err != nil {
 			return nil, fmt.Errorf("anonymous volume for %s: %w", p, err)
 		}
@@ -406,7 +406,11 @@ func (e *Engine) anonymousVolumes(cfg *container.Config, hc *container.HostConfi
 
 func (e *Engine) removeVolumes(names []string) {
 	for _, n := range names {
-		if err := e.volumes.Remove(n, false, e.volumeUsers); err != nil && !errdefs.IsNotFound(err) {
+		err := e.volumes.Remove(n, false, e.volumeUsers)
+		switch {
+		case err == nil:
+			e.publishVolume(n, "destroy")
+		case !errdefs.IsNotFound(err):
 			e.log.Warn("remove anonymous volume", "volume", n, "err", err)
 		}
 	}

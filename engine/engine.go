@@ -54,9 +54,10 @@ type Engine struct {
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 
-	// netMu is held to remove a network, and shared to create or connect a container, so
-	// that no container comes to name a network while it is checked unused and removed.
-	netMu sync.RWMutex
+	// refMu is held to remove a network or a volume, and shared to create or connect a
+	// container, so that no container comes to name one while it is checked unused and
+	// removed.
+	refMu sync.RWMutex
 
 	// mu guards locks, execs, healths and copies.
 	mu      sync.Mutex

@@ -11,7 +11,7 @@ import (
 )
 
 // Network changes made through the API or a stack go through these methods: the rules
-// (the default network stays, one in use stays) are checked under netMu, which creating
+// (the default network stays, one in use stays) are checked under refMu, which creating
 // a container and connecting one also take, so no container comes to name a network
 // between the check and the removal; each change publishes Docker's event after it is
 // recorded.
@@ -28,8 +28,8 @@ func (e *Engine) CreateNetwork(ctx context.Context, spec netstack.NetworkSpec) (
 
 // RemoveNetwork removes a network that no container names.
 func (e *Engine) RemoveNetwork(ctx context.Context, ref string) error {
-	e.netMu.Lock()
-	defer e.netMu.Unlock()
+	e.refMu.Lock()
+	defer e.refMu.Unlock()
 	n, err := e.net.Network(ref)
 	if err != nil {
 		return err
@@ -54,8 +54,8 @@ func (e *Engine) removeNetworkLocked(ctx context.Context, n netstack.Network) er
 // PruneNetworks removes every network that no container names, but the default one, and
 // returns their names.
 func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
-	e.netMu.Lock()
-	defer e.netMu.Unlock()
+	e.refMu.Lock()
+	defer e.refMu.Unlock()
 	nets, err := e.net.Networks()
 	if err != nil {
 		return nil, err

@@ -205,8 +205,8 @@ func writeResolvConf(dir string, embedded bool) error {
 // ConnectNetwork attaches a container to a network (docker network connect). A running
 // container is attached at once; a stopped one when it next starts.
 func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, s *network.EndpointSettings) error {
-	e.netMu.RLock()
-	defer e.netMu.RUnlock()
+	e.refMu.RLock()
+	defer e.refMu.RUnlock()
 	c, err := e.containers.Get(ref)
 	if err != nil {
 		return err

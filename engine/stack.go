@@ -121,7 +121,7 @@ func (e *Engine) Up(ctx context.Context, stack *project.Stack, o UpOptions) erro
 			continue
 		}
 		e.progress(stack.Name, "Volume", v.Name, "Creating", "")
-		if _, err := e.volumes.Create(v.Name, v.Labels, nil); err != nil {
+		if _, err := e.CreateVolume(v.Name, v.Labels, nil); err != nil {
 			return fmt.Errorf("volume %s: %w", v.Key, err)
 		}
 		e.progress(stack.Name, "Volume", v.Name, "Created", "")
@@ -452,7 +452,7 @@ func (e *Engine) Down(ctx context.Context, stack *project.Stack, o DownOptions) 
 				continue
 			}
 			e.progress(stack.Name, "Volume", v.Name, "Removing", "")
-			if err := e.volumes.Remove(v.Name, false, e.volumeUsers); err != nil {
+			if err := e.RemoveVolume(v.Name, false); err != nil {
 				errs = append(errs, fmt.Errorf("volume %s: %w", v.Name, err))
 				continue
 			}
@@ -505,20 +505,6 @@ func StatusSummary(cs []*store.Container) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// volumeUsers names the containers whose binds use volume name.
-func (e *Engine) volumeUsers(name string) []string {
-	list, _ := e.containers.List()
-	var out []string
-	for _, c := range list {
-		for _, b := range c.HostConfig.Binds {
-			if m, err := parseBind(b); err == nil && m.Type == "volume" && m.Source == name {
-				out = append(out, c.Name)
-			}
-		}
-	}
-	return out
 }
 
 // labelledResources fills a stack known only by name with the networks and volumes that
