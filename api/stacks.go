@@ -136,7 +136,7 @@ func (s *Server) streamStack(w http.ResponseWriter, r *http.Request, stack strin
 			}
 			line := stackapi.StreamLine{Done: true}
 			if err != nil {
-				line.Error = message(err)
+				line.Error, line.Status = message(err), statusOf(err)
 			}
 			send(line)
 			return

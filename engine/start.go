@@ -53,10 +53,9 @@ func (e *Engine) startOnce(ctx context.Context, id string) error {
 	pid, err := e.start(ctx, c)
 	if err != nil {
 		code := 125
-		if m := err.Error(); strings.Contains(m, "executable file not found") || strings.Contains(m, "no such file or directory") {
-			code = 127
-		} else if strings.Contains(m, "permission denied") {
-			code = 126
+		var se *runtime.StartError
+		if errors.As(err, &se) {
+			code = se.ExitCode()
 		}
 		_, _ = e.containers.Update(c.ID, func(r *store.Container) error {
 			r.State.Error, r.State.ExitCode = err.Error(), code
@@ -112,10 +111,6 @@ func (e *Engine) start(ctx context.Context, c *store.Container) (int, error) {
 	})
 	if err != nil {
 		e.cleanupRuntime(c.ID)
-		var se *runtime.StartError
-		if errors.As(err, &se) {
-			return 0, fmt.Errorf("%s: %w", se.Msg, errdefs.ErrInvalidArgument)
-		}
 		return 0, err
 	}
 	return pid, nil

@@ -66,6 +66,9 @@ type StreamLine struct {
 	Plan     string    `json:",omitempty"`
 	Done     bool      `json:",omitempty"`
 	Error    string    `json:",omitempty"`
+	// Status is the HTTP status the Error would have had as an answer, so that the
+	// client knows its kind (404 not found, 409 conflict, ...).
+	Status int `json:",omitempty"`
 }
 
 // Summary is one line of berth ls.

@@ -36,6 +36,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"berth/engine/runtime/shimproto"
+
 	_ "github.com/opencontainers/cgroups/devices" // device rules in the config need it
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 )
@@ -90,6 +92,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		if errors.Is(err, libcontainer.ErrNotExist) {
+			os.Exit(shimproto.ExitNotExist)
+		}
 		os.Exit(125)
 	}
 	os.Exit(code)
@@ -376,9 +381,11 @@ func (g *gatedWriter) open() {
 }
 
 func startFailureCode(err error) int {
-	m := err.Error()
-	if strings.Contains(m, "executable file not found") || strings.Contains(m, "no such file or directory") {
+	switch shimproto.StartCode(err.Error()) {
+	case shimproto.CodeCommandNotFound:
 		return 127
+	case shimproto.CodeCannotExecute:
+		return 126
 	}
 	return 126
 }

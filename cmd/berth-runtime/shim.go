@@ -127,7 +127,7 @@ func run(o options, syncPipe *os.File) error {
 		syncPipe.Close()
 	}
 	fail := func(err error) error {
-		report(shimproto.Start{Error: err.Error()})
+		report(shimproto.Start{Error: err.Error(), Code: shimproto.StartCode(err.Error())})
 		return err
 	}
 	logw, err := jsonlog.Open(o.log, o.logMaxSize, o.logMaxFiles)
@@ -371,7 +371,7 @@ func (s *shim) handle(c net.Conn) {
 	}
 	var req shimproto.Request
 	if err := json.Unmarshal(line, &req); err != nil {
-		_ = enc.Encode(shimproto.Reply{Error: "bad request: " + err.Error()})
+		_ = enc.Encode(shimproto.Reply{Error: "bad request: " + err.Error(), Code: shimproto.CodeBadRequest})
 		return
 	}
 	switch req.Op {
@@ -379,7 +379,7 @@ func (s *shim) handle(c net.Conn) {
 		<-s.exited
 		_ = enc.Encode(s.exit)
 	case "kill":
-		_ = enc.Encode(shimproto.Reply{Error: errString(s.kill(req.Signal))})
+		_ = enc.Encode(replyOf(s.kill(req.Signal)))
 	case "resize":
 		var err error
 		if s.ttyMaster == nil {
@@ -399,7 +399,7 @@ func (s *shim) handle(c net.Conn) {
 			s.stdin.Close()
 		}
 	default:
-		_ = enc.Encode(shimproto.Reply{Error: "unknown op " + strconv.Quote(req.Op)})
+		_ = enc.Encode(shimproto.Reply{Error: "unknown op " + strconv.Quote(req.Op), Code: shimproto.CodeBadRequest})
 	}
 }
 
@@ -409,9 +409,23 @@ func (s *shim) kill(sig int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.exit != nil {
-		return errors.New("container is not running")
+		return errExited
 	}
 	return unix.Kill(s.pid, unix.Signal(sig))
+}
+
+// errExited is a request for a container whose init has been reaped.
+var errExited = errors.New("container is not running")
+
+// replyOf answers a request that ended with err.
+func replyOf(err error) shimproto.Reply {
+	switch {
+	case err == nil:
+		return shimproto.Reply{}
+	case errors.Is(err, errExited):
+		return shimproto.Reply{Error: err.Error(), Code: shimproto.CodeNotRunning}
+	}
+	return shimproto.Reply{Error: err.Error()}
 }
 
 func errString(err error) string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 
@@ -241,5 +242,17 @@ func TestSortByReplica(t *testing.T) {
 	}
 	if want := []string{"db-1", "web-1", "web-2", "web-10"}; !slices.Equal(got, want) {
 		t.Errorf("order = %v, want %v", got, want)
+	}
+}
+
+func TestCategorized(t *testing.T) {
+	if err := categorized(404, "no containers to start"); !errdefs.IsNotFound(err) || err.Error() != "no containers to start" {
+		t.Errorf("404: %v", err)
+	}
+	if err := categorized(409, "busy"); !errdefs.IsConflict(err) {
+		t.Errorf("409: %v", err)
+	}
+	if err := categorized(500, "boom"); errdefs.IsNotFound(err) || err.Error() != "boom" {
+		t.Errorf("500: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"golang.org/x/term"
 
@@ -46,9 +48,9 @@ func stackCall(ctx context.Context, c *client.Client, method, path string, body 
 		var e struct{ Message string }
 		b, _ := io.ReadAll(resp.Body)
 		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return fmt.Errorf("%s", e.Message)
+			return categorized(resp.StatusCode, e.Message)
 		}
-		return fmt.Errorf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(b)))
+		return categorized(resp.StatusCode, fmt.Sprintf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(b))))
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
@@ -70,10 +72,44 @@ func stackCall(ctx context.Context, c *client.Client, method, path string, body 
 		return fmt.Errorf("the daemon ended the operation without a result")
 	}
 	if last.Error != "" {
-		return fmt.Errorf("%s", last.Error)
+		return categorized(last.Status, last.Error)
 	}
 	return nil
 }
+
+// categorized is the daemon's error msg in the errdefs category of its HTTP status, so
+// that callers test the kind of failure and never its text.
+func categorized(status int, msg string) error {
+	var cat error
+	switch status {
+	case http.StatusNotFound:
+		cat = errdefs.ErrNotFound
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		cat = errdefs.ErrInvalidArgument
+	case http.StatusConflict:
+		cat = errdefs.ErrConflict
+	case http.StatusForbidden:
+		cat = errdefs.ErrPermissionDenied
+	case http.StatusUnauthorized:
+		cat = errdefs.ErrUnauthenticated
+	case http.StatusServiceUnavailable:
+		cat = errdefs.ErrUnavailable
+	case http.StatusNotImplemented:
+		cat = errdefs.ErrNotImplemented
+	default:
+		return errors.New(msg)
+	}
+	return &categoryError{msg: msg, cat: cat}
+}
+
+// categoryError keeps the daemon's words and adds only the category.
+type categoryError struct {
+	msg string
+	cat error
+}
+
+func (e *categoryError) Error() string { return e.msg }
+func (e *categoryError) Unwrap() error { return e.cat }
 
 // getJSON reads one of berth's own endpoints into v.
 func getJSON(ctx context.Context, c *client.Client, path string, v any) error {

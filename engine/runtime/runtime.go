@@ -142,7 +142,7 @@ func (r *Runtime) Start(ctx context.Context, c Config, o StartOptions) (int, err
 			return 0, res.err
 		}
 		if res.st.Error != "" {
-			return 0, &StartError{ID: c.ID, Msg: res.st.Error}
+			return 0, &StartError{ID: c.ID, Msg: res.st.Error, Code: res.st.Code}
 		}
 		return res.st.Pid, nil
 	}
@@ -315,13 +315,28 @@ func (r *Runtime) startSpare() (*spareShim, error) {
 	return &spareShim{cmd: cmd, assign: assignW, report: reportR}, nil
 }
 
-// StartError is a container that could not be started, with the runtime's reason.
+// StartError is a container that could not be started, with the runtime's reason and
+// its kind (shimproto's codes). It is the user's to fix: an invalid argument.
 type StartError struct {
-	ID  string
-	Msg string
+	ID   string
+	Msg  string
+	Code string
 }
 
-func (e *StartError) Error() string { return "start container: " + e.Msg }
+func (e *StartError) Error() string { return e.Msg }
+func (e *StartError) Unwrap() error { return errdefs.ErrInvalidArgument }
+
+// ExitCode is the exit status Docker gives a container or exec whose process did not
+// start: 127 for a missing command, 126 for one that cannot run, 125 otherwise.
+func (e *StartError) ExitCode() int {
+	switch e.Code {
+	case shimproto.CodeCommandNotFound:
+		return 127
+	case shimproto.CodeCannotExecute:
+		return 126
+	}
+	return 125
+}
 
 // ErrNotRunning is returned when the container's shim is gone.
 var ErrNotRunning = errors.New("container is not running")
@@ -362,7 +377,10 @@ func (r *Runtime) request(ctx context.Context, id string, req shimproto.Request)
 	if err := json.Unmarshal(line, &rep); err != nil {
 		return err
 	}
-	if rep.Error != "" {
+	switch {
+	case rep.Code == shimproto.CodeNotRunning:
+		return fmt.Errorf("%s: %w", rep.Error, ErrNotRunning)
+	case rep.Error != "":
 		return errors.New(rep.Error)
 	}
 	return nil
@@ -556,7 +574,8 @@ func (r *Runtime) runtimeOp(ctx context.Context, op, id string) error {
 	out, err := exec.CommandContext(ctx, r.runtimeBin, "--root", r.StateDir(), op, id).CombinedOutput()
 	if err != nil {
 		msg := strings.TrimSpace(string(out))
-		if strings.Contains(msg, "container does not exist") {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == shimproto.ExitNotExist {
 			return fmt.Errorf("%s: %w", msg, errdefs.ErrNotFound)
 		}
 		if msg == "" {

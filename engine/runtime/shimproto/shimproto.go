@@ -10,7 +10,10 @@
 // are only ever added.
 package shimproto
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Version is the protocol version this build speaks.
 const Version = 1
@@ -34,6 +37,32 @@ type Request struct {
 // Reply answers kill and resize.
 type Reply struct {
 	Error string `json:"error,omitempty"`
+	Code  string `json:"code,omitempty"`
+}
+
+// Codes say what kind of failure an Error is, so that the daemon branches on them and
+// never on the text. An empty Code is any other failure.
+const (
+	CodeCommandNotFound = "command-not-found" // the process's executable is missing (exit 127)
+	CodeCannotExecute   = "cannot-execute"    // it is there but cannot run (exit 126)
+	CodeNotRunning      = "not-running"       // the container has exited
+	CodeBadRequest      = "bad-request"       // a request the shim does not understand
+)
+
+// ExitNotExist is berth-runtime's exit status for an operation (pause, resume, delete,
+// state) on a container libcontainer does not know.
+const ExitNotExist = 4
+
+// StartCode classifies the error libcontainer gives for a process that did not start.
+// The container's init reports it only as text, so this is the one place that reads it.
+func StartCode(msg string) string {
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return CodeCommandNotFound
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return CodeCannotExecute
+	}
+	return ""
 }
 
 // Exit is how a container ended. The shim also writes it to exit.json in the bundle.
@@ -49,6 +78,7 @@ type Exit struct {
 type Start struct {
 	Pid   int    `json:"pid,omitempty"`
 	Error string `json:"error,omitempty"`
+	Code  string `json:"code,omitempty"`
 }
 
 // Assign gives a standby shim (berth-runtime shim -standby, started before it was
