@@ -61,3 +61,19 @@ func isSelf(pattern, dep string) bool {
 	p := "berth/" + strings.TrimSuffix(strings.TrimPrefix(pattern, "./"), "/...")
 	return dep == p || strings.HasPrefix(dep, p+"/")
 }
+
+// TestAPIOnlyThroughTheEngine guards the rule that only the engine changes the host: the
+// API server imports none of the engine's parts, so it reads through the engine's methods
+// and changes nothing but through them.
+func TestAPIOnlyThroughTheEngine(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "./api").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	allowed := map[string]bool{"berth/engine": true, "berth/api/stackapi": true, "berth/project": true, "berth/internal/version": true}
+	for _, imp := range strings.Fields(string(out)) {
+		if strings.HasPrefix(imp, "berth/") && !allowed[imp] {
+			t.Errorf("api imports %s; reach it through the engine", imp)
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/moby/moby/api/types/storage"
 
 	"berth/engine"
-	"berth/store"
 )
 
 func dockerTime(t time.Time) string {
@@ -26,7 +25,7 @@ func dockerTime(t time.Time) string {
 }
 
 // statusText is docker ps's STATUS column.
-func statusText(c *store.Container, health *container.Health) string {
+func statusText(c *engine.Container, health *container.Health) string {
 	st := c.State
 	switch st.Status {
 	case container.StateRunning:
@@ -51,12 +50,12 @@ func statusText(c *store.Container, health *container.Health) string {
 	}
 }
 
-func command(c *store.Container) string {
+func command(c *engine.Container) string {
 	parts := append([]string{c.Path}, c.Args...)
 	return strings.Join(parts, " ")
 }
 
-func mountPoints(c *store.Container) []container.MountPoint {
+func mountPoints(c *engine.Container) []container.MountPoint {
 	out := []container.MountPoint{}
 	for _, b := range c.HostConfig.Binds {
 		parts := strings.Split(b, ":")
@@ -76,14 +75,14 @@ func mountPoints(c *store.Container) []container.MountPoint {
 	return out
 }
 
-func networkMode(c *store.Container) string {
+func networkMode(c *engine.Container) string {
 	if m := c.HostConfig.NetworkMode; m != "" && m != "default" {
 		return string(m)
 	}
 	return "bridge"
 }
 
-func (s *Server) summary(c *store.Container) container.Summary {
+func (s *Server) summary(c *engine.Container) container.Summary {
 	sum := container.Summary{
 		ID:      c.ID,
 		Names:   []string{"/" + c.Name},
@@ -107,7 +106,7 @@ func (s *Server) summary(c *store.Container) container.Summary {
 	return sum
 }
 
-func (s *Server) inspect(c *store.Container) container.InspectResponse {
+func (s *Server) inspect(c *engine.Container) container.InspectResponse {
 	st := c.State
 	return container.InspectResponse{
 		ID:      c.ID,

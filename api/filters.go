@@ -10,8 +10,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
-	berthimage "berth/engine/image"
-	"berth/store"
+	"berth/engine"
 )
 
 // filters is Docker's ?filters= argument: {"key": {"value": true}} or, from older
@@ -76,7 +75,7 @@ func labelMatch(labels map[string]string) func(string) bool {
 
 var containerFilterKeys = []string{"id", "name", "status", "label", "ancestor", "exited"}
 
-func (f filters) container(c *store.Container) bool {
+func (f filters) container(c *engine.Container) bool {
 	// Labels must all match, as in Docker; other keys match any of their values.
 	for _, l := range f["label"] {
 		if !labelMatch(c.Config.Labels)(l) {
@@ -97,7 +96,7 @@ func (f filters) container(c *store.Container) bool {
 
 var imageFilterKeys = []string{"reference", "dangling", "label"}
 
-func (f filters) image(img berthimage.Image) bool {
+func (f filters) image(img engine.Image) bool {
 	for _, l := range f["label"] {
 		if !labelMatch(img.Config.Config.Labels)(l) {
 			return false

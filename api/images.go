@@ -4,11 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -18,10 +15,10 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/registry"
 
-	berthimage "berth/engine/image"
+	"berth/engine"
 )
 
-func imageSummary(img berthimage.Image) image.Summary {
+func imageSummary(img engine.Image) image.Summary {
 	s := image.Summary{
 		ID:          img.ID,
 		RepoTags:    img.RepoTags,
@@ -44,7 +41,7 @@ func imageSummary(img berthimage.Image) image.Summary {
 	return s
 }
 
-func imageInspect(img berthimage.Image) image.InspectResponse {
+func imageInspect(img engine.Image) image.InspectResponse {
 	var cfg dockerspec.DockerOCIImageConfig
 	if b, err := json.Marshal(img.Config.Config); err == nil {
 		_ = json.Unmarshal(b, &cfg)
@@ -72,7 +69,7 @@ func imageInspect(img berthimage.Image) image.InspectResponse {
 }
 
 func (s *Server) imageList(w http.ResponseWriter, r *http.Request) {
-	imgs, err := s.eng.Images().List()
+	imgs, err := s.eng.ImageList()
 	if err != nil {
 		writeError(w, err)
 		return
@@ -101,7 +98,7 @@ func (s *Server) imageGetOrInspect(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(p, "/get"):
 		s.imageSave(w, r, []string{strings.TrimSuffix(p, "/get")})
 	case strings.HasSuffix(p, "/json"):
-		img, err := s.eng.Images().Get(strings.TrimSuffix(p, "/json"))
+		img, err := s.eng.Image(strings.TrimSuffix(p, "/json"))
 		if err != nil {
 			writeError(w, err)
 			return
@@ -118,13 +115,13 @@ func (s *Server) imageSave(w http.ResponseWriter, r *http.Request, names []strin
 		return
 	}
 	for _, n := range names {
-		if _, err := s.eng.Images().Get(n); err != nil {
+		if _, err := s.eng.Image(n); err != nil {
 			writeError(w, err)
 			return
 		}
 	}
 	w.Header().Set("Content-Type", "application/x-tar")
-	if err := s.eng.Images().Save(r.Context(), w, names); err != nil {
+	if err := s.eng.SaveImages(r.Context(), w, names); err != nil {
 		s.log.Warn("save image", "images", names, "err", err)
 	}
 }
@@ -268,7 +265,7 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		j.send(jsonMessage{Status: "Pulling from " + q.Get("fromImage"), ID: q.Get("tag")})
 		var last sync.Map
-		img, err := s.eng.PullImage(r.Context(), ref, berthimage.PullOptions{
+		img, err := s.eng.PullImage(r.Context(), ref, engine.PullOptions{
 			Insecure: s.insecureFor(ref),
 			Auth:     auth,
 			Progress: func(layer string, done, total int64) {
@@ -293,23 +290,11 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		j.send(jsonMessage{Status: "Status: Downloaded image for " + ref})
 	case q.Get("fromSrc") == "-":
-		tmp, err := os.CreateTemp(filepath.Join(s.eng.Dirs().Root, "image", "tmp"), "import-*.tar")
-		if err != nil {
-			j.fail(err)
-			return
-		}
-		defer os.Remove(tmp.Name())
-		_, err = io.Copy(tmp, r.Body)
-		tmp.Close()
-		if err != nil {
-			j.fail(fmt.Errorf("read import: %w", err))
-			return
-		}
 		ref := q.Get("repo")
 		if t := q.Get("tag"); t != "" && ref != "" {
 			ref += ":" + t
 		}
-		img, err := s.eng.ImportImage(r.Context(), tmp.Name(), ref, q["changes"])
+		img, err := s.eng.ImportImage(r.Context(), r.Body, ref, q["changes"])
 		if err != nil {
 			j.fail(err)
 			return

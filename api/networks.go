@@ -10,8 +10,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 
-	"berth/netstack"
-	"berth/store"
+	"berth/engine"
 )
 
 func (s *Server) networkRoutes() {
@@ -25,7 +24,7 @@ func (s *Server) networkRoutes() {
 	m.HandleFunc("POST /networks/prune", s.networkPrune)
 }
 
-func networkJSON(n netstack.Network) network.Network {
+func networkJSON(n engine.Network) network.Network {
 	labels := n.Labels
 	if labels == nil {
 		labels = map[string]string{}
@@ -43,9 +42,9 @@ func networkJSON(n netstack.Network) network.Network {
 	}
 }
 
-func (s *Server) networkInspectJSON(n netstack.Network) (network.Inspect, error) {
+func (s *Server) networkInspectJSON(n engine.Network) (network.Inspect, error) {
 	out := network.Inspect{Network: networkJSON(n), Containers: map[string]network.EndpointResource{}}
-	eps, err := s.eng.Net().EndpointsOfNetwork(n.ID)
+	eps, err := s.eng.NetworkEndpoints(n.ID)
 	if err != nil {
 		return out, err
 	}
@@ -67,7 +66,7 @@ func (s *Server) networkList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	nets, err := s.eng.Net().Networks()
+	nets, err := s.eng.Networks()
 	if err != nil {
 		writeError(w, err)
 		return
@@ -77,7 +76,7 @@ func (s *Server) networkList(w http.ResponseWriter, r *http.Request) {
 		match := f.any("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
 			f.any("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
 			f.any("driver", func(v string) bool { return v == n.Driver }) &&
-			f.any("type", func(v string) bool { return (v == "builtin") == (n.Name == netstack.DefaultNetwork) })
+			f.any("type", func(v string) bool { return (v == "builtin") == (n.Name == engine.DefaultNetwork) })
 		for _, l := range f["label"] {
 			match = match && labelMatch(n.Labels)(l)
 		}
@@ -89,7 +88,7 @@ func (s *Server) networkList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) networkInspect(w http.ResponseWriter, r *http.Request) {
-	n, err := s.eng.Net().Network(r.PathValue("id"))
+	n, err := s.eng.Network(r.PathValue("id"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -108,7 +107,7 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	spec := netstack.NetworkSpec{Name: req.Name, Driver: req.Driver, Options: req.Options, Internal: req.Internal, Labels: req.Labels}
+	spec := engine.NetworkSpec{Name: req.Name, Driver: req.Driver, Options: req.Options, Internal: req.Internal, Labels: req.Labels}
 	if req.EnableIPv6 != nil && *req.EnableIPv6 {
 		writeError(w, fmt.Errorf("IPv6 networks are not supported yet: %w", errdefs.ErrInvalidArgument))
 		return
@@ -172,14 +171,14 @@ func (s *Server) networkPrune(w http.ResponseWriter, r *http.Request) {
 }
 
 // networkSettings is a container's NetworkSettings as docker inspect shows them.
-func (s *Server) networkSettings(c *store.Container) *container.NetworkSettings {
+func (s *Server) networkSettings(c *engine.Container) *container.NetworkSettings {
 	ns := &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{}, Ports: network.PortMap{}}
-	eps, _ := s.eng.Net().Endpoints(c.ID)
+	eps, _ := s.eng.Endpoints(c.ID)
 	if len(eps) > 0 {
-		ns.SandboxKey = s.eng.Net().NetnsPath(c.ID)
+		ns.SandboxKey = s.eng.NetnsPath(c.ID)
 	}
 	for _, ep := range eps {
-		n, err := s.eng.Net().Network(ep.NetworkID)
+		n, err := s.eng.Network(ep.NetworkID)
 		if err != nil {
 			continue
 		}
@@ -193,7 +192,7 @@ func (s *Server) networkSettings(c *store.Container) *container.NetworkSettings 
 	for p := range c.Config.ExposedPorts {
 		ns.Ports[p] = nil
 	}
-	ports, _ := s.eng.Net().Ports(c.ID)
+	ports, _ := s.eng.Ports(c.ID)
 	for _, p := range ports {
 		key, err := network.ParsePort(fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto))
 		if err != nil {
@@ -209,9 +208,9 @@ func (s *Server) networkSettings(c *store.Container) *container.NetworkSettings 
 }
 
 // portSummaries are docker ps's PORTS.
-func (s *Server) portSummaries(c *store.Container) []container.PortSummary {
+func (s *Server) portSummaries(c *engine.Container) []container.PortSummary {
 	out := []container.PortSummary{}
-	ports, _ := s.eng.Net().Ports(c.ID)
+	ports, _ := s.eng.Ports(c.ID)
 	for _, p := range ports {
 		ip := p.HostIP
 		if !ip.IsValid() {

@@ -222,7 +222,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	imgs, err := s.eng.Images().List()
+	imgs, err := s.eng.ImageList()
 	if err != nil {
 		writeError(w, err)
 		return

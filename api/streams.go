@@ -16,7 +16,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"berth/engine"
-	"berth/engine/runtime/jsonlog"
 )
 
 // Docker's stream kinds in the multiplexed framing.
@@ -73,8 +72,8 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 const timestampFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
-func entryWriter(m *muxWriter, timestamps bool) func(jsonlog.Entry) error {
-	return func(e jsonlog.Entry) error {
+func entryWriter(m *muxWriter, timestamps bool) func(engine.LogEntry) error {
+	return func(e engine.LogEntry) error {
 		kind := byte(streamStdout)
 		if e.Stream == "stderr" {
 			kind = streamStderr
@@ -207,7 +206,7 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) {
 	out := entryWriter(m, false)
 	// A hijacked connection's request context says nothing about the stream: the stream
 	// ends with the container, a write to a gone client, or the daemon.
-	err = s.eng.Attach(s.base, c.ID, stdin, func(e jsonlog.Entry) error {
+	err = s.eng.Attach(s.base, c.ID, stdin, func(e engine.LogEntry) error {
 		if (e.Stream == "stdout" && !wantOut) || (e.Stream == "stderr" && !wantErr) {
 			return nil
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/volume"
 
-	"berth/volumes"
+	"berth/engine"
 )
 
 func (s *Server) volumeRoutes() { volumeRoutes(s.mux, s.volumeAPI) }
@@ -29,25 +29,25 @@ func volumeRoutes(m *http.ServeMux, api func() volumeAPI) {
 	m.HandleFunc("POST /volumes/prune", func(w http.ResponseWriter, r *http.Request) { api().prune(w, r) })
 }
 
-// volumeAPI answers the /volumes endpoints: reads from the volume store, changes through
-// the engine, which checks what uses a volume under its lock and publishes the events.
+// volumeAPI answers the /volumes endpoints through the engine, which checks what uses a volume under its lock and publishes the events.
 type volumeAPI struct {
-	store        *volumes.Store
+	listVolumes  func() ([]engine.Volume, error)
+	volume       func(name string) (engine.Volume, error)
 	listUsers    func() (map[string][]string, error)
-	createVolume func(name string, labels, opts map[string]string) (volumes.Volume, error)
+	createVolume func(name string, labels, opts map[string]string) (engine.Volume, error)
 	removeVolume func(name string, force bool) error
-	pruneVolumes func(all bool, match func(volumes.Volume) bool) ([]string, int64, error)
+	pruneVolumes func(all bool, match func(engine.Volume) bool) ([]string, int64, error)
 	log          *slog.Logger
 }
 
 func (s *Server) volumeAPI() volumeAPI {
-	return volumeAPI{store: s.eng.Volumes(), listUsers: s.eng.VolumeUsers, createVolume: s.eng.CreateVolume,
+	return volumeAPI{listVolumes: s.eng.VolumeList, volume: s.eng.Volume, listUsers: s.eng.VolumeUsers, createVolume: s.eng.CreateVolume,
 		removeVolume: s.eng.RemoveVolume, pruneVolumes: s.eng.PruneVolumes, log: s.log}
 }
 
 // volumeJSON is v as Docker's API shows it: labels and options null when there are
 // none, the creation time in RFC 3339.
-func volumeJSON(v volumes.Volume) volume.Volume {
+func volumeJSON(v engine.Volume) volume.Volume {
 	return volume.Volume{
 		Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Scope: "local",
 		Labels: v.Labels, Options: v.Options,
@@ -69,7 +69,7 @@ var volumeFilterKeys = []string{"name", "label", "dangling", "driver"}
 
 // volumeFilter returns what GET /volumes?filters= keeps. inUse is asked only for the
 // dangling filter.
-func volumeFilter(f filters, inUse func(string) []string) (func(volumes.Volume) bool, error) {
+func volumeFilter(f filters, inUse func(string) []string) (func(engine.Volume) bool, error) {
 	var dangling []bool
 	for _, v := range f["dangling"] {
 		b, err := strconv.ParseBool(v)
@@ -78,7 +78,7 @@ func volumeFilter(f filters, inUse func(string) []string) (func(volumes.Volume) 
 		}
 		dangling = append(dangling, b)
 	}
-	return func(v volumes.Volume) bool {
+	return func(v engine.Volume) bool {
 		for _, l := range f["label"] {
 			if !labelMatch(v.Labels)(l) {
 				return false
@@ -126,7 +126,7 @@ func (a volumeAPI) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	list, err := a.store.List()
+	list, err := a.listVolumes()
 	if err != nil {
 		writeError(w, err)
 		return
@@ -141,7 +141,7 @@ func (a volumeAPI) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a volumeAPI) inspect(w http.ResponseWriter, r *http.Request) {
-	v, err := a.store.Get(r.PathValue("name"))
+	v, err := a.volume(r.PathValue("name"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -180,7 +180,7 @@ func (a volumeAPI) remove(w http.ResponseWriter, r *http.Request) {
 }
 
 // pruneFilter reads POST /volumes/prune's filters: all, label and label!.
-func pruneFilter(f filters) (all bool, match func(volumes.Volume) bool, err error) {
+func pruneFilter(f filters) (all bool, match func(engine.Volume) bool, err error) {
 	for _, v := range f["all"] {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -188,7 +188,7 @@ func pruneFilter(f filters) (all bool, match func(volumes.Volume) bool, err erro
 		}
 		all = all || b
 	}
-	return all, func(v volumes.Volume) bool {
+	return all, func(v engine.Volume) bool {
 		for _, l := range f["label"] {
 			if !labelMatch(v.Labels)(l) {
 				return false

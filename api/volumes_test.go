@@ -39,7 +39,7 @@ func volumeServer(t *testing.T, containers ...*store.Container) (*httptest.Serve
 	// The store stands in for the engine, with the same rule for what is in use.
 	users := func() (map[string][]string, error) { return containerVolumes(containers), nil }
 	inUse := func(name string) []string { u, _ := users(); return u[name] }
-	a := volumeAPI{store: st, log: slog.New(slog.DiscardHandler), listUsers: users, createVolume: st.Create,
+	a := volumeAPI{listVolumes: st.List, volume: st.Get, log: slog.New(slog.DiscardHandler), listUsers: users, createVolume: st.Create,
 		removeVolume: func(name string, force bool) error { return st.Remove(name, force, inUse) },
 		pruneVolumes: func(all bool, match func(volumes.Volume) bool) ([]string, int64, error) {
 			return st.Prune(inUse, all, match)

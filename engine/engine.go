@@ -115,14 +115,8 @@ func (e *Engine) Close() {
 // cgroupParent is the cgroup under which the root's containers get theirs.
 func (e *Engine) cgroupParent() string { return "/berth-" + e.dirs.Tag }
 
-// Volumes is the named volume store.
-func (e *Engine) Volumes() *volumes.Store { return e.volumes }
-
 // Events is the engine's event stream.
 func (e *Engine) Events() *Events { return e.events }
-
-// Images is the image store the engine runs containers from.
-func (e *Engine) Images() *image.Store { return e.images }
 
 // Dirs are the engine's directories.
 func (e *Engine) Dirs() statedir.Dirs { return e.dirs }

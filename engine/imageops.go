@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/distribution/reference"
 
@@ -37,9 +40,21 @@ func (e *Engine) LoadImages(ctx context.Context, r io.Reader, progress io.Writer
 	return imgs, err
 }
 
-// ImportImage adds an image made of a root filesystem tarball at path.
-func (e *Engine) ImportImage(ctx context.Context, path, ref string, changes []string) (image.Image, error) {
-	img, err := e.images.Import(ctx, path, ref, changes)
+// ImportImage adds an image made of the root filesystem tarball r.
+func (e *Engine) ImportImage(ctx context.Context, r io.Reader, ref string, changes []string) (image.Image, error) {
+	tmp, err := os.CreateTemp(filepath.Join(e.dirs.Root, "image", "tmp"), "import-*.tar")
+	if err != nil {
+		return image.Image{}, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, r)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return image.Image{}, fmt.Errorf("read import: %w", err)
+	}
+	img, err := e.images.Import(ctx, tmp.Name(), ref, changes)
 	if err != nil {
 		return img, err
 	}

@@ -294,9 +294,6 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ref string, forc
 	return err
 }
 
-// Net is the network manager.
-func (e *Engine) Net() *netstack.Manager { return e.net }
-
 // NetworkInUse reports containers (any state) that name network n.
 func (e *Engine) NetworkInUse(n netstack.Network) []string {
 	list, _ := e.containers.List()
