@@ -76,12 +76,6 @@ func (s *Server) stackOp(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, stackapi.StreamLine{Plan: plan.String(), Done: true})
 		return
 	}
-	// A plan that cannot be made (an unknown operation, no containers to start) is an
-	// answer, not a stream.
-	if _, err := s.eng.PlanOp(req.Stack, op, o); err != nil {
-		writeError(w, err)
-		return
-	}
 	s.streamStack(w, r, req.Stack, func(ctx context.Context) error {
 		return s.eng.RunOp(ctx, req.Stack, op, o)
 	})

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/moby/moby/api/types/volume"
 	bolt "go.etcd.io/bbolt"
 
+	"berth/engine"
 	"berth/store"
 	"berth/volumes"
 )
@@ -37,7 +37,7 @@ func volumeServer(t *testing.T, containers ...*store.Container) (*httptest.Serve
 		t.Fatal(err)
 	}
 	// The store stands in for the engine, with the same rule for what is in use.
-	users := func() (map[string][]string, error) { return containerVolumes(containers), nil }
+	users := func() (map[string][]string, error) { return engine.VolumeUsersOf(containers), nil }
 	inUse := func(name string) []string { u, _ := users(); return u[name] }
 	a := volumeAPI{listVolumes: st.List, volume: st.Get, log: slog.New(slog.DiscardHandler), listUsers: users, createVolume: st.Create,
 		removeVolume: func(name string, force bool) error { return st.Remove(name, force, inUse) },
@@ -220,26 +220,4 @@ func TestVolumePrune(t *testing.T) {
 			}
 		})
 	}
-}
-
-// containerVolumes is the engine's rule for what mounts a volume, for these tests:
-// binds whose source has no '/', and mounts of type volume.
-func containerVolumes(list []*store.Container) map[string][]string {
-	out := map[string][]string{}
-	for _, c := range list {
-		if c.HostConfig == nil {
-			continue
-		}
-		for _, b := range c.HostConfig.Binds {
-			if src, _, ok := strings.Cut(b, ":"); ok && !strings.Contains(src, "/") && !slices.Contains(out[src], c.Name) {
-				out[src] = append(out[src], c.Name)
-			}
-		}
-		for _, m := range c.HostConfig.Mounts {
-			if m.Type == mount.TypeVolume && !slices.Contains(out[m.Source], c.Name) {
-				out[m.Source] = append(out[m.Source], c.Name)
-			}
-		}
-	}
-	return out
 }

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/distribution/reference"
-
 	"berth/engine/image"
 )
 
@@ -107,16 +105,9 @@ func (e *Engine) RemoveImage(refOrID string, force bool) (untagged, deleted []st
 // publishImage publishes an image event with the name in the short form dockerd uses
 // ("busybox:latest", not "docker.io/library/busybox:latest").
 func (e *Engine) publishImage(id, action, name string) {
-	name = familiar(name)
+	name = image.Familiar(name)
 	if action == "pull" {
 		id = name
 	}
 	e.events.Publish(Event{Type: "image", Action: action, ID: id, Attributes: map[string]string{"name": name}})
-}
-
-func familiar(name string) string {
-	if n, err := reference.ParseNormalizedNamed(name); err == nil {
-		return reference.FamiliarString(n)
-	}
-	return name
 }

@@ -74,16 +74,27 @@ type OpPlan struct {
 	Steps   []Step
 	Reverse bool                // dependents first
 	Deps    map[string][]string // service -> the planned services it depends on
-	// waits is, per service, the planned services it waits for: Deps, or its
-	// dependents when Reverse.
-	waits map[string][]string
 }
 
+// String lists the steps, each with the services it waits for: its dependencies, or its
+// dependents when the walk is reversed.
 func (p OpPlan) String() string {
+	waits := p.Deps
+	if p.Reverse {
+		waits = map[string][]string{}
+		for svc, deps := range p.Deps {
+			for _, d := range deps {
+				waits[d] = append(waits[d], svc)
+			}
+		}
+		for _, w := range waits {
+			slices.Sort(w)
+		}
+	}
 	var b strings.Builder
 	for _, s := range p.Steps {
 		b.WriteString(s.String())
-		if n := p.waits[s.Service]; len(n) > 0 {
+		if n := waits[s.Service]; len(n) > 0 {
 			fmt.Fprintf(&b, " after %s", strings.Join(n, ", "))
 		}
 		b.WriteString("\n")
@@ -108,7 +119,7 @@ func planOp(stack string, list []*store.Container, op StackOp, o OpOptions) (OpP
 	if !ok {
 		return OpPlan{}, fmt.Errorf("unknown stack operation %q: %w", op, errdefs.ErrInvalidArgument)
 	}
-	p := OpPlan{Stack: stack, Op: op, Reverse: spec.reverse, Deps: map[string][]string{}, waits: map[string][]string{}}
+	p := OpPlan{Stack: stack, Op: op, Reverse: spec.reverse, Deps: map[string][]string{}}
 	byService := map[string][]*store.Container{}
 	deps := map[string][]string{}
 	found := false
@@ -155,11 +166,6 @@ func planOp(stack string, list []*store.Container, op StackOp, o OpOptions) (OpP
 			p.Steps = append(p.Steps, Step{Service: svc, Container: c.Name, Action: spec.action, Cause: string(c.State.Status), Existing: c})
 		}
 		p.Deps[svc] = g.Deps(svc)
-		if spec.reverse {
-			p.waits[svc] = g.Dependents(svc)
-		} else {
-			p.waits[svc] = g.Deps(svc)
-		}
 	}
 	return p, nil
 }

@@ -70,7 +70,7 @@ func (e *Engine) VolumeUsers() (map[string][]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
-	return containerVolumes(list), nil
+	return VolumeUsersOf(list), nil
 }
 
 // volumeUsersNow returns a function naming the containers that use a volume. It fails
@@ -89,9 +89,9 @@ func (e *Engine) volumeUsers(name string) []string {
 	return users[name]
 }
 
-// containerVolumes maps each volume name to the names of the containers that mount it:
-// binds "NAME:/path[:mode]" whose source is a volume, and mounts of type volume.
-func containerVolumes(list []*store.Container) map[string][]string {
+// VolumeUsersOf maps each volume name to the names of the containers of list that mount
+// it: binds "NAME:/path[:mode]" whose source is a volume, and mounts of type volume.
+func VolumeUsersOf(list []*store.Container) map[string][]string {
 	out := map[string][]string{}
 	for _, c := range list {
 		if c.HostConfig == nil {

@@ -15,7 +15,7 @@ func TestContainerVolumes(t *testing.T) {
 		return &store.Container{ID: name + "-id", Name: name, Config: &container.Config{},
 			HostConfig: &container.HostConfig{Binds: binds, Mounts: mounts}}
 	}
-	got := containerVolumes([]*store.Container{
+	got := VolumeUsersOf([]*store.Container{
 		user("web-1", []string{"data:/data", "/srv/x:/x", "./rel:/r", "data:/again:ro"}),
 		user("web-2", []string{"cache:/cache:rw"}, mount.Mount{Type: mount.TypeVolume, Source: "data"},
 			mount.Mount{Type: mount.TypeBind, Source: "bound"}),

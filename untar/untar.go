@@ -106,7 +106,9 @@ type extractor struct {
 	opts   Options
 	isRoot bool
 	dirs   []dirTimes
-	// The last parent directory's handle: entries come grouped by directory.
+	// The last parent directory's handle: entries come grouped by directory. An entry
+	// changes only a child of its parent, so the handle never goes stale under it; the
+	// next entry's lookup replaces it.
 	lastName string
 	lastDir  *os.File
 }
@@ -206,7 +208,6 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 			if err := removeAt(pfd, base); err != nil {
 				return fmt.Errorf("replace: %w", err)
 			}
-			x.forgetDirUnder(name)
 		}
 	}
 
@@ -251,7 +252,6 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
 			return err
 		}
-		x.forgetDirUnder(name)
 	case tar.TypeLink:
 		return x.hardlink(pfd, base, hdr.Linkname)
 	case tar.TypeFifo:
@@ -295,13 +295,6 @@ func (x *extractor) rename(name string) string {
 	}
 	_, rest, _ := strings.Cut(name, "/")
 	return path.Join(x.opts.Rename, rest)
-}
-
-// forgetDirUnder drops the cached handle if the change at name may have replaced it.
-func (x *extractor) forgetDirUnder(name string) {
-	if x.lastName == name || strings.HasPrefix(x.lastName, name+"/") {
-		x.forgetDir()
-	}
 }
 
 // whiteout applies an OCI whiteout entry in directory pd.

@@ -380,12 +380,11 @@ func (g *gatedWriter) open() {
 	}
 }
 
+// startFailureCode is docker exec's status for a process that did not start: 127 for a
+// missing command, 126 otherwise.
 func startFailureCode(err error) int {
-	switch shimproto.StartCode(err.Error()) {
-	case shimproto.CodeCommandNotFound:
+	if shimproto.StartCode(err.Error()) == shimproto.CodeCommandNotFound {
 		return 127
-	case shimproto.CodeCannotExecute:
-		return 126
 	}
 	return 126
 }

@@ -221,23 +221,5 @@ type v1Image = v1.Image
 // stripFile returns the tar archive without the named file.
 func stripFile(t testing.TB, archive []byte, name string) []byte {
 	t.Helper()
-	tr := tar.NewReader(bytes.NewReader(archive))
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Name == name {
-			continue
-		}
-		tw.WriteHeader(h)
-		io.Copy(tw, tr)
-	}
-	tw.Close()
-	return buf.Bytes()
+	return withEntries(t, archive, []string{name})
 }

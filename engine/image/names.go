@@ -56,3 +56,13 @@ func familiar(c string) string {
 	}
 	return rest
 }
+
+// Familiar returns ref in the form Docker shows ("busybox:latest"), or ref itself when it
+// is no image reference (an image ID).
+func Familiar(ref string) string {
+	c, err := normalize(ref)
+	if err != nil {
+		return ref
+	}
+	return familiar(c)
+}
